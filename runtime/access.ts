@@ -1,0 +1,53 @@
+/**
+ * The public instance lookups: `instanceState` and `instanceDict`. They read through the
+ * replaceable lookups and, for an instance of an instrumented class that has no state yet (its
+ * class was registered with `registerClass`, whose constructor JavaScript cannot wrap), create
+ * the state on first use.
+ */
+import { instanceClassName } from "./base.js";
+import { UnmappedInstanceError } from "./errors.js";
+import { lookups } from "./lookups.js";
+import type { InstanceState } from "./state.js";
+
+/** The state of `obj`; `UnmappedInstanceError` when `obj` is not an instance of an instrumented class. */
+export function instanceState<T extends object>(obj: T): InstanceState<T> {
+  if (obj === null || obj === undefined || (typeof obj !== "object" && typeof obj !== "function")) {
+    throw new UnmappedInstanceError(`${String(obj)} is not an instance of an instrumented class and has no state.`);
+  }
+  const state = lookups.instanceState(obj);
+  if (state !== undefined) return state as unknown as InstanceState<T>;
+  return adoptInstance(obj);
+}
+
+/** The object holding `obj`'s loaded attribute values (a key is absent when not loaded). */
+export function instanceDict(obj: object): Record<string, unknown> {
+  instanceState(obj);
+  return lookups.instanceDict(obj);
+}
+
+/** @internal The state of `obj`, or `undefined`; never creates one. */
+export function optInstanceState(obj: object): InstanceState | undefined {
+  return lookups.instanceState(obj);
+}
+
+function adoptInstance<T extends object>(obj: T): InstanceState<T> {
+  let managed: unknown;
+  for (let proto = Object.getPrototypeOf(obj) as { constructor?: unknown } | null; proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (Object.prototype.hasOwnProperty.call(proto, "constructor") && lookups.optManagerOfClass(proto.constructor)) {
+      managed = proto.constructor;
+      break;
+    }
+  }
+  if (managed === undefined) {
+    throw new UnmappedInstanceError(
+      `Class '${instanceClassName(obj)}' is not instrumented: register it with registerClass() or decorate it with @mapped.`,
+    );
+  }
+  const manager = lookups.managerOfClass(managed);
+  const created = manager.newStateIfNone(obj);
+  const state = created ?? lookups.instanceState(obj);
+  if (state === undefined) {
+    throw new UnmappedInstanceError(`Class '${instanceClassName(obj)}' is instrumented, but this instance has no state.`);
+  }
+  return state as unknown as InstanceState<T>;
+}

@@ -1,0 +1,1012 @@
+/**
+ * The attribute layer (port of `orm/attributes.py`): the public {@link InstrumentedAttribute}
+ * descriptor, the impls that hold each attribute kind's behaviour (scalar, object reference,
+ * collection), {@link History}, and the helper functions that work with or without installed
+ * accessors. Accessors themselves are generated in `accessors.ts`; they read the instance dict
+ * directly and call into an impl only on the slow path.
+ */
+import {
+  ATTR_EMPTY,
+  ATTR_WAS_SET,
+  CALLABLES_OK,
+  INCLUDE_PENDING_MUTATIONS,
+  INIT_OK,
+  LOAD_AGAINST_COMMITTED,
+  NO_AUTOFLUSH,
+  NO_KEY,
+  NO_RAISE,
+  NO_VALUE,
+  PASSIVE_NO_FETCH,
+  PASSIVE_NO_RESULT,
+  PASSIVE_OFF,
+  PASSIVE_ONLY_PERSISTENT,
+  className,
+  instanceStr,
+  type Class,
+  type PassiveFlag,
+} from "./base.js";
+import { AttributeDispatch, ATTRIBUTE_EVENT_NAMES, type ListenerList } from "./dispatch.js";
+import { CollectionTypeError, InvalidRequestError, LoaderError, NoValueError } from "./errors.js";
+import { lookups } from "./lookups.js";
+import { managerOfClass, registerClass, type ClassManager } from "./instrumentation.js";
+import { instanceDict, instanceState } from "./access.js";
+import type { InstanceState, LoaderCallable } from "./state.js";
+import { PendingCollection } from "./state.js";
+import {
+  adapterOf,
+  bulkReplace,
+  duckTypeCollection,
+  type CollectionAdapter,
+  type CollectionClass,
+  type CollectionFactory,
+  type CollectionKind,
+} from "./collections.js";
+import { installBackrefListeners } from "./backref.js";
+
+/** What an attribute event token stands for. */
+export type AttributeOp = "append" | "remove" | "replace" | "bulkReplace" | "modified";
+
+/**
+ * Identifies the operation that caused an attribute event; passed to listeners as `initiator`
+ * and used to stop backref ping-pong. One token per impl and operation, so identity is equality.
+ */
+export class AttributeEventToken {
+  constructor(
+    /** The impl that emitted the event. */
+    readonly impl: AttributeImpl,
+    /** The operation. */
+    readonly op: AttributeOp,
+  ) {}
+
+  /** The impl's parent token (shared by attributes that should count as one). */
+  get parentToken(): object {
+    return this.impl.parentToken;
+  }
+
+  /** The attribute name. */
+  get key(): string {
+    return this.impl.key;
+  }
+
+  /** Whether `state` has a parent through this attribute. */
+  hasParent(state: InstanceState): boolean {
+    return this.impl.hasParent(state);
+  }
+
+  toString(): string {
+    return `Event${this.op[0]!.toUpperCase()}${this.op.slice(1)}(${this.impl})`;
+  }
+}
+
+/** Options shared by every impl (see `registerAttribute`). */
+export interface ImplOptions {
+  trackParent?: boolean;
+  compare?: (a: unknown, b: unknown) => boolean;
+  activeHistory?: boolean;
+  parentToken?: object;
+  loadOnUnexpire?: boolean;
+  sendModifiedEvents?: boolean;
+  acceptsScalarLoader?: boolean;
+}
+
+/** The behaviour of one attribute: get, set, delete, history, loaders, events. */
+export abstract class AttributeImpl {
+  /** Whether this is a collection attribute. */
+  abstract readonly collection: boolean;
+  /** Whether values are instrumented objects (object references and collections). */
+  abstract readonly usesObjects: boolean;
+  /** Values may be placed directly in the dict (always true for the built-in impls). */
+  readonly supportsPopulation = true;
+  /** The class the attribute was registered on. */
+  readonly class_: Class;
+  /** The attribute name. */
+  readonly key: string;
+  /** Class-level loader, called when the value is absent. */
+  readonly callable: LoaderCallable | undefined;
+  /** The attribute's listeners. */
+  readonly dispatch: AttributeDispatch;
+  /** Whether parents are tracked on the values' states. */
+  readonly trackParent: boolean;
+  /** Key of parent tracking and backref loop detection (the impl itself unless shared). */
+  readonly parentToken: object;
+  /** Whether changes record history and mark the state modified. */
+  readonly sendModifiedEvents: boolean;
+  /** Whether an expired attribute reloads through the manager's loader. */
+  readonly loadOnUnexpire: boolean;
+  /** Whether this attribute loads through the expired-attribute loader. */
+  readonly acceptsScalarLoader: boolean;
+  /** Equality used by scalar history. */
+  readonly isEqual: (a: unknown, b: unknown) => boolean;
+  /** @internal Fast-path bit (0: none); see `ClassManager.allocateBit`. */
+  bit = 0;
+  /** @internal True when a set may skip listeners: none registered and history is recorded. */
+  plainSet = true;
+  /** Token of `flagModified`. */
+  readonly modifiedToken: AttributeEventToken;
+
+  constructor(cls: Class, key: string, callable: LoaderCallable | undefined, dispatch: AttributeDispatch, options: ImplOptions) {
+    this.class_ = cls;
+    this.key = key;
+    this.callable = callable;
+    this.dispatch = dispatch;
+    this.trackParent = options.trackParent ?? false;
+    this.parentToken = options.parentToken ?? this;
+    this.sendModifiedEvents = options.sendModifiedEvents ?? true;
+    this.loadOnUnexpire = options.loadOnUnexpire ?? true;
+    this.acceptsScalarLoader = options.acceptsScalarLoader ?? this.defaultAcceptsScalarLoader();
+    this.isEqual = options.compare ?? Object.is;
+    if (options.activeHistory) dispatch.activeHistory = true;
+    this.modifiedToken = new AttributeEventToken(this, "modified");
+    dispatch.onChange = () => this.refreshFlags();
+    this.refreshFlags();
+  }
+
+  protected abstract defaultAcceptsScalarLoader(): boolean;
+
+  /** Whether the old value is loaded before a change. */
+  get activeHistory(): boolean {
+    return this.dispatch.activeHistory;
+  }
+
+  /** @internal Recomputes {@link plainSet} after listeners change. */
+  refreshFlags(): void {
+    this.plainSet = this.dispatch.set.length === 0 && this.sendModifiedEvents && !this.dispatch.activeHistory;
+  }
+
+  toString(): string {
+    return `${className(this.class_)}.${this.key}`;
+  }
+
+  /** Whether `state` has a parent through this attribute (`optimistic`: when unknown). */
+  hasParent(state: InstanceState, optimistic = false): boolean {
+    this.assertTracksParents();
+    const flag = state.parentFor(this.parentToken);
+    return (flag === undefined ? optimistic : flag) !== false;
+  }
+
+  /** Records (or clears) `parentState` as the parent of `state` through this attribute. */
+  setHasParent(state: InstanceState, parentState: InstanceState, value: boolean): void {
+    this.assertTracksParents();
+    const token = this.parentToken;
+    if (value) {
+      state.parents.set(token, parentState);
+      return;
+    }
+    const last = state.parentFor(token);
+    if (last !== undefined && last !== false && !identityKeysEqual(last.key, parentState.key)) {
+      // Another parent took this object over meanwhile; keep it.
+      return;
+    }
+    state.parents.set(token, false);
+  }
+
+  private assertTracksParents(): void {
+    if (!this.trackParent) {
+      throw new InvalidRequestError(`This AttributeImpl is not configured to track parents (attribute ${this}).`);
+    }
+  }
+
+  /** Reads the value: dict, then loaders, then the default (per `passive`). */
+  get(state: InstanceState, dict: Record<string, unknown>, passive: PassiveFlag = PASSIVE_OFF): unknown {
+    const key = this.key;
+    if (key in dict) return dict[key];
+    const committed = state.committed;
+    if (committed === null || !committed.has(key) || committed.get(key) === NO_VALUE) {
+      if ((passive & CALLABLES_OK) === 0) return PASSIVE_NO_RESULT;
+      const value = this.fireLoaderCallables(state, passive);
+      if (value === PASSIVE_NO_RESULT || value === NO_VALUE) return value;
+      if (value === ATTR_WAS_SET) {
+        if (key in dict) return dict[key];
+        throw new LoaderError(
+          `Deferred loader for attribute '${key}' of ${className(state.class_)} failed to populate correctly: ` +
+            `the expiredAttributeLoader must store a value for every key it is given into state.dict.`,
+        );
+      }
+      if (value !== ATTR_EMPTY) return this.setCommittedValue(state, dict, value);
+    }
+    if ((passive & INIT_OK) === 0) return NO_VALUE;
+    return this.defaultValue(state, dict);
+  }
+
+  private fireLoaderCallables(state: InstanceState, passive: PassiveFlag): unknown {
+    const key = this.key;
+    if (this.acceptsScalarLoader && this.loadOnUnexpire && state.expiredSet !== null && state.expiredSet.has(key)) {
+      return state.loadExpired(passive, key);
+    }
+    const perState = state.callableFor(key);
+    if (perState !== undefined) return perState(state, passive);
+    if (this.callable !== undefined) return this.callable(state, passive);
+    return ATTR_EMPTY;
+  }
+
+  /** The committed value when the attribute changed, else the current one. */
+  getCommittedValue(state: InstanceState, dict: Record<string, unknown>, passive: PassiveFlag = PASSIVE_OFF): unknown {
+    const committed = state.committed;
+    if (committed !== null && committed.has(this.key)) {
+      const value = committed.get(this.key);
+      return value === NO_VALUE ? undefined : value;
+    }
+    return this.get(state, dict, passive);
+  }
+
+  /** Stores `value` as loaded and committed: no history, no events. */
+  setCommittedValue(state: InstanceState, dict: Record<string, unknown>, value: unknown): unknown {
+    dict[this.key] = value;
+    state.commit([this.key]);
+    return value;
+  }
+
+  /** The value of an absent attribute (not stored). */
+  abstract defaultValue(state: InstanceState, dict: Record<string, unknown>): unknown;
+  /** Assigns a value, firing events and recording history. */
+  abstract set(
+    state: InstanceState,
+    dict: Record<string, unknown>,
+    value: unknown,
+    initiator?: AttributeEventToken,
+    passive?: PassiveFlag,
+    checkOld?: unknown,
+    pop?: boolean,
+  ): void;
+  /** Deletes the value, firing events and recording history. */
+  abstract delete(state: InstanceState, dict: Record<string, unknown>): void;
+  /** The attribute's history. */
+  abstract getHistory(state: InstanceState, dict: Record<string, unknown>, passive?: PassiveFlag): History;
+  /** Adds `value` (for scalars: sets it). */
+  abstract append(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken, passive?: PassiveFlag): void;
+  /** Removes `value` (for scalars: sets undefined if it is the current value). */
+  abstract remove(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken, passive?: PassiveFlag): void;
+  /** Like `remove`, but silent when `value` is not present. */
+  abstract pop(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken, passive?: PassiveFlag): void;
+
+  /** @internal Copies a collection value for `committedState` (identity for scalars). */
+  copy(value: unknown): unknown {
+    return value;
+  }
+
+  /** @internal Marks a collection that left the dict as invalidated (no-op for scalars). */
+  invalidateCollection(_collection: unknown): void {}
+
+  protected runListeners(list: ListenerList, args: unknown[], valueIndex: number): unknown {
+    let value = args[valueIndex];
+    for (const entry of list.items) {
+      args[valueIndex] = value;
+      value = (entry.call as (...a: unknown[]) => unknown)(...args);
+    }
+    return value;
+  }
+}
+
+function identityKeysEqual(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+  return Object.is(a, b);
+}
+
+/** Plain values, compared by equality (`compare`, default `Object.is`) for history. */
+export class ScalarAttributeImpl extends AttributeImpl {
+  readonly collection: boolean = false;
+  /** False for plain scalars, true for object references. */
+  get usesObjects(): boolean {
+    return this instanceof ScalarObjectAttributeImpl;
+  }
+  /** Token of a set (also used as its append token). */
+  readonly replaceToken: AttributeEventToken = new AttributeEventToken(this, "replace");
+  /** Same as {@link replaceToken}. */
+  readonly appendToken: AttributeEventToken = this.replaceToken;
+  /** Token of a delete. */
+  readonly removeToken: AttributeEventToken = new AttributeEventToken(this, "remove");
+
+  protected defaultAcceptsScalarLoader(): boolean {
+    return true;
+  }
+
+  defaultValue(state: InstanceState, dict: Record<string, unknown>): unknown {
+    let value: unknown = undefined;
+    for (const entry of this.dispatch.initScalar.items) {
+      const ret = (entry.call as (s: InstanceState, v: unknown, d: object) => unknown)(state, value, dict);
+      if (ret !== ATTR_EMPTY) value = ret;
+    }
+    return value;
+  }
+
+  private oldValue(state: InstanceState, dict: Record<string, unknown>): unknown {
+    if (this.dispatch.activeHistory) return this.get(state, dict, PASSIVE_OFF ^ INIT_OK);
+    return this.key in dict ? dict[this.key] : NO_VALUE;
+  }
+
+  set(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken): void {
+    const old = this.oldValue(state, dict);
+    if (this.dispatch.set.length > 0) {
+      value = this.runListeners(this.dispatch.set, [state, value, old, initiator ?? this.replaceToken], 1);
+    }
+    state.modifiedEvent(dict, this, old);
+    dict[this.key] = value;
+  }
+
+  delete(state: InstanceState, dict: Record<string, unknown>): void {
+    const key = this.key;
+    const old = this.oldValue(state, dict);
+    // Unlike SQLAlchemy (reference §9 quirk 10), deleting nothing fires and records nothing.
+    const existing = key in dict ? dict[key] : NO_VALUE;
+    if (existing === NO_VALUE && old === NO_VALUE && !state.expired && !(state.expiredSet?.has(key) ?? false)) {
+      throw new NoValueError(`${this} object does not have a value; it was never set (or already deleted).`);
+    }
+    for (const entry of this.dispatch.remove.items) (entry.call as Function)(state, old, this.removeToken);
+    state.modifiedEvent(dict, this, old);
+    delete dict[key];
+  }
+
+  getHistory(state: InstanceState, dict: Record<string, unknown>, passive: PassiveFlag = PASSIVE_OFF): History {
+    const key = this.key;
+    if (key in dict) return History.fromScalarAttribute(this, state, dict[key]);
+    if (state.committed !== null && state.committed.has(key)) return History.fromScalarAttribute(this, state, NO_VALUE);
+    if ((passive & INIT_OK) !== 0) passive ^= INIT_OK;
+    const current = this.get(state, dict, passive);
+    if (current === PASSIVE_NO_RESULT) return HISTORY_BLANK;
+    return History.fromScalarAttribute(this, state, current);
+  }
+
+  append(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken): void {
+    this.set(state, dict, value, initiator);
+  }
+
+  remove(state: InstanceState, dict: Record<string, unknown>, _value: unknown, initiator?: AttributeEventToken): void {
+    this.set(state, dict, undefined, initiator);
+  }
+
+  pop(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken): void {
+    this.remove(state, dict, value, initiator);
+  }
+}
+
+const OBJECT_ACTIVE_GET = PASSIVE_ONLY_PERSISTENT | NO_AUTOFLUSH | LOAD_AGAINST_COMMITTED;
+const OBJECT_PASSIVE_GET = (PASSIVE_NO_FETCH ^ INIT_OK) | LOAD_AGAINST_COMMITTED | NO_RAISE;
+
+/** A reference to another instrumented object; history compares by identity. */
+export class ScalarObjectAttributeImpl extends ScalarAttributeImpl {
+  protected override defaultAcceptsScalarLoader(): boolean {
+    return false;
+  }
+
+  private objectOldValue(state: InstanceState, dict: Record<string, unknown>): unknown {
+    return this.get(state, dict, this.dispatch.activeHistory ? OBJECT_ACTIVE_GET : OBJECT_PASSIVE_GET);
+  }
+
+  override set(
+    state: InstanceState,
+    dict: Record<string, unknown>,
+    value: unknown,
+    initiator?: AttributeEventToken,
+    _passive?: PassiveFlag,
+    checkOld?: unknown,
+    pop = false,
+  ): void {
+    const old = this.objectOldValue(state, dict);
+    if (checkOld !== undefined && old !== PASSIVE_NO_RESULT && checkOld !== old) {
+      if (pop) return;
+      throw new InvalidRequestError(
+        `Object ${instanceStr(checkOld as object)} not associated with ${instanceStr(state.obj() ?? {})} on attribute '${this.key}'.`,
+      );
+    }
+    dict[this.key] = this.fireReplaceEvent(state, dict, value, old, initiator);
+  }
+
+  override delete(state: InstanceState, dict: Record<string, unknown>): void {
+    const old = this.objectOldValue(state, dict);
+    const existing = this.key in dict ? dict[this.key] : NO_VALUE;
+    if (existing === NO_VALUE && old !== PASSIVE_NO_RESULT && old === NO_VALUE && state.key === undefined) {
+      throw new NoValueError(`${this} object does not have a value; it was never set (or already deleted).`);
+    }
+    this.fireRemoveEvent(state, dict, old, this.removeToken);
+    delete dict[this.key];
+  }
+
+  override getHistory(state: InstanceState, dict: Record<string, unknown>, passive: PassiveFlag = PASSIVE_OFF): History {
+    let current: unknown;
+    if (this.key in dict) current = dict[this.key];
+    else {
+      if ((passive & INIT_OK) !== 0) passive ^= INIT_OK;
+      current = this.get(state, dict, passive);
+      if (current === PASSIVE_NO_RESULT) return HISTORY_BLANK;
+    }
+    return History.fromObjectAttribute(this, state, current);
+  }
+
+  override remove(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken, passive?: PassiveFlag): void {
+    this.set(state, dict, undefined, initiator, passive, value);
+  }
+
+  override pop(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken, passive?: PassiveFlag): void {
+    this.set(state, dict, undefined, initiator, passive, value, true);
+  }
+
+  /** @internal Fires `remove` listeners and records the change. */
+  fireRemoveEvent(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator: AttributeEventToken | undefined): void {
+    if (this.trackParent && isObject(value)) this.setHasParent(instanceState(value), state, false);
+    for (const entry of this.dispatch.remove.items) (entry.call as Function)(state, value, initiator ?? this.removeToken);
+    state.modifiedEvent(dict, this, value);
+  }
+
+  /** @internal Fires `set` listeners, updates parent flags and records the change. */
+  fireReplaceEvent(state: InstanceState, dict: Record<string, unknown>, value: unknown, previous: unknown, initiator: AttributeEventToken | undefined): unknown {
+    if (this.trackParent && previous !== value && isObject(previous)) {
+      this.setHasParent(instanceState(previous), state, false);
+    }
+    value = this.runListeners(this.dispatch.set, [state, value, previous, initiator ?? this.replaceToken], 1);
+    state.modifiedEvent(dict, this, previous);
+    if (this.trackParent && isObject(value)) this.setHasParent(instanceState(value), state, true);
+    return value;
+  }
+}
+
+function isObject(value: unknown): value is object {
+  return (typeof value === "object" || typeof value === "function") && value !== null;
+}
+
+/** Options of a collection impl. */
+export interface CollectionImplOptions extends ImplOptions {
+  /** Copies a collection into the array stored in `committedState` (default: its members). */
+  copy?: (collection: object) => unknown[];
+}
+
+/** A list, set or map of members; history compares members by identity. */
+export class CollectionAttributeImpl extends AttributeImpl {
+  readonly collection = true;
+  readonly usesObjects = true;
+  /** Builds an empty instrumented collection. */
+  readonly factory: CollectionFactory;
+  /** The shape of the collection: list, set or map. */
+  readonly duckTypedAs: CollectionKind;
+  /** Token of member additions. */
+  readonly appendToken: AttributeEventToken = new AttributeEventToken(this, "append");
+  /** Token of member removals. */
+  readonly removeToken: AttributeEventToken = new AttributeEventToken(this, "remove");
+  /** Token of whole-collection assignment. */
+  readonly bulkReplaceToken: AttributeEventToken = new AttributeEventToken(this, "bulkReplace");
+  private readonly copyFn: ((collection: object) => unknown[]) | undefined;
+
+  constructor(
+    cls: Class,
+    key: string,
+    callable: LoaderCallable | undefined,
+    dispatch: AttributeDispatch,
+    factory: CollectionFactory,
+    options: CollectionImplOptions,
+  ) {
+    super(cls, key, callable, dispatch, options);
+    this.factory = factory;
+    this.duckTypedAs = duckTypeCollection(factory()) ?? "list";
+    this.copyFn = options.copy;
+  }
+
+  protected defaultAcceptsScalarLoader(): boolean {
+    return false;
+  }
+
+  override copy(value: unknown): unknown {
+    if (this.copyFn) return this.copyFn(value as object);
+    const adapter = adapterOf(value);
+    return adapter ? [...adapter] : [...(value as Iterable<unknown>)];
+  }
+
+  override invalidateCollection(collection: unknown): void {
+    const adapter = adapterOf(collection);
+    if (adapter) adapter.invalidated = true;
+  }
+
+  /** @internal Creates an empty collection and its adapter; fires `initCollection`. */
+  initializeCollection(state: InstanceState): [CollectionAdapter, object] {
+    const [adapter, data] = state.manager.initializeCollection(this.key, state, this.factory);
+    for (const entry of this.dispatch.initCollection.items) (entry.call as Function)(state, data, adapter);
+    return [adapter, data];
+  }
+
+  defaultValue(state: InstanceState, dict: Record<string, unknown>): unknown {
+    if (this.key in dict) {
+      throw new InvalidRequestError(`defaultValue() called for ${this} while a collection is present.`);
+    }
+    const existing = state.emptyCollectionFor(this.key);
+    if (existing !== undefined) return existing;
+    const [adapter, data] = this.initializeCollection(state);
+    adapter.empty = true;
+    state.emptyCollections.set(this.key, data);
+    return data;
+  }
+
+  /** The adapter of the current collection, or `undefined` when it is not loaded and `passive` forbids loading. */
+  getCollection(state: InstanceState, dict: Record<string, unknown>, userData?: unknown, passive: PassiveFlag = PASSIVE_OFF): CollectionAdapter | undefined {
+    let data = userData;
+    if (data === undefined) {
+      data = this.get(state, dict, passive);
+      if (data === PASSIVE_NO_RESULT) return undefined;
+    }
+    return adapterOf(data)!;
+  }
+
+  override getHistory(state: InstanceState, dict: Record<string, unknown>, passive: PassiveFlag = PASSIVE_OFF): History {
+    const current = this.get(state, dict, passive);
+    if (current === PASSIVE_NO_RESULT) {
+      const pending = state.pendingFor(this.key);
+      if ((passive & INCLUDE_PENDING_MUTATIONS) !== 0 && pending) {
+        return new History(pending.addedItems, [], pending.removedItems);
+      }
+      return HISTORY_BLANK;
+    }
+    return History.fromCollection(this, state, current);
+  }
+
+  /** @internal Fires `append` listeners (which may replace the value) and records the change. */
+  fireAppendEvent(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator: AttributeEventToken | undefined, key: unknown): unknown {
+    const list = this.dispatch.append;
+    if (list.length > 0) value = this.runListeners(list, [state, value, initiator ?? this.appendToken, key], 1);
+    state.modifiedEvent(dict, this, NO_VALUE, true);
+    if (this.trackParent && isObject(value)) this.setHasParent(instanceState(value), state, true);
+    return value;
+  }
+
+  /** @internal Fires `appendWithoutMutation` listeners. */
+  fireAppendWithoutMutationEvent(state: InstanceState, _dict: Record<string, unknown>, value: unknown, initiator: AttributeEventToken | undefined, key: unknown): void {
+    for (const entry of this.dispatch.appendWithoutMutation.items) (entry.call as Function)(state, value, initiator ?? this.appendToken, key);
+  }
+
+  /** @internal Records the "before" copy ahead of a pop. */
+  firePreRemoveEvent(state: InstanceState, dict: Record<string, unknown>): void {
+    state.modifiedEvent(dict, this, NO_VALUE, true);
+  }
+
+  /** @internal Fires `remove` listeners and records the change. */
+  fireRemoveEvent(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator: AttributeEventToken | undefined, key: unknown): void {
+    if (this.trackParent && isObject(value)) this.setHasParent(instanceState(value), state, false);
+    for (const entry of this.dispatch.remove.items) (entry.call as Function)(state, value, initiator ?? this.removeToken, key);
+    state.modifiedEvent(dict, this, NO_VALUE, true);
+  }
+
+  delete(state: InstanceState, dict: Record<string, unknown>): void {
+    if (!(this.key in dict)) return;
+    state.modifiedEvent(dict, this, NO_VALUE, true);
+    const collection = dict[this.key];
+    adapterOf(collection)?.clearWithEvent();
+    delete dict[this.key];
+  }
+
+  append(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken, passive: PassiveFlag = PASSIVE_OFF): void {
+    const adapter = this.getCollection(state, dict, undefined, passive);
+    if (adapter === undefined) {
+      value = this.fireAppendEvent(state, dict, value, initiator, NO_KEY);
+      this.pendingCollection(state).append(value);
+    } else {
+      adapter.appendWithEvent(value, initiator);
+    }
+  }
+
+  remove(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken, passive: PassiveFlag = PASSIVE_OFF): void {
+    const adapter = this.getCollection(state, dict, undefined, passive);
+    if (adapter === undefined) {
+      this.fireRemoveEvent(state, dict, value, initiator, NO_KEY);
+      this.pendingCollection(state).remove(value);
+    } else {
+      adapter.removeWithEvent(value, initiator);
+    }
+  }
+
+  pop(state: InstanceState, dict: Record<string, unknown>, value: unknown, initiator?: AttributeEventToken, passive: PassiveFlag = PASSIVE_OFF): void {
+    try {
+      this.remove(state, dict, value, initiator, passive);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
+  }
+
+  private pendingCollection(state: InstanceState): PendingCollection {
+    let pending = state.pendingFor(this.key);
+    if (pending === undefined) {
+      pending = new PendingCollection();
+      state.pendingMutations.set(this.key, pending);
+    }
+    return pending;
+  }
+
+  /** Bulk replace: assigning a whole collection (an array, Set or Map, or an instrumented one). */
+  set(state: InstanceState, dict: Record<string, unknown>, value: unknown, _initiator?: AttributeEventToken, passive: PassiveFlag = PASSIVE_OFF): void {
+    const given = value;
+    const givenAdapter = adapterOf(value);
+    let iterable: Iterable<unknown>;
+    let newKeys: unknown[] | undefined;
+    if (givenAdapter !== undefined && duckTypeCollection(value) === this.duckTypedAs) {
+      iterable = [...givenAdapter];
+      if (this.duckTypedAs === "map") newKeys = [...(value as Map<unknown, unknown>).keys()];
+    } else {
+      const settingType = duckTypeCollection(value);
+      if (settingType !== this.duckTypedAs) {
+        const givenName = value === null ? "null" : value === undefined ? "undefined" : className((value as object).constructor);
+        throw new CollectionTypeError(
+          `Incompatible collection type: ${givenName} is not ${this.duckTypedAs}-like (assigned to ${this}).`,
+        );
+      }
+      if (settingType === "map") {
+        newKeys = [...(value as Map<unknown, unknown>).keys()];
+        iterable = (value as Map<unknown, unknown>).values();
+      } else {
+        iterable = value as Iterable<unknown>;
+      }
+    }
+    const newValues = [...iterable];
+    const token = this.bulkReplaceToken;
+    for (const entry of this.dispatch.bulkReplace.items) (entry.call as Function)(state, newValues, token, newKeys);
+    let old = this.get(state, dict, PASSIVE_ONLY_PERSISTENT ^ (passive & NO_RAISE));
+    if (old === PASSIVE_NO_RESULT) old = this.defaultValue(state, dict);
+    else if (old === given) return;
+    const [newAdapter, data] = this.initializeCollection(state);
+    state.modifiedEvent(dict, this, old, true);
+    const oldAdapter = adapterOf(old);
+    dict[this.key] = data;
+    bulkReplace(newValues, oldAdapter, newAdapter, token, newKeys);
+    this.disposePreviousCollection(state, old as object, oldAdapter, true);
+  }
+
+  /** @internal Unlinks a collection that was replaced; fires `disposeCollection`. */
+  disposePreviousCollection(state: InstanceState, collection: object, adapter: CollectionAdapter | undefined, fireEvent: boolean): void {
+    adapter?.unlink();
+    const empties = state.emptyCollectionFor(this.key);
+    if (empties !== undefined) state.emptyCollections.delete(this.key);
+    if (fireEvent) {
+      for (const entry of this.dispatch.disposeCollection.items) (entry.call as Function)(state, collection, adapter);
+    }
+  }
+
+  override setCommittedValue(state: InstanceState, dict: Record<string, unknown>, value: unknown): unknown {
+    const [adapter, data] = this.initializeCollection(state);
+    if (value !== undefined && value !== null) {
+      if (this.duckTypedAs === "map" && value instanceof Map) {
+        for (const [k, v] of value) adapter.appendWithoutEvent(v, k);
+      } else {
+        adapter.appendMultipleWithoutEvent(value as Iterable<unknown>);
+      }
+    }
+    state.dict[this.key] = data;
+    state.commit([this.key]);
+    const pending = state.pendingFor(this.key);
+    if (pending !== undefined) {
+      state.modifiedEvent(dict, this, data, true);
+      state.pendingMutations.delete(this.key);
+      for (const item of pending.addedItems) adapter.appendWithoutEvent(item);
+      for (const item of pending.removedItems) adapter.removeWithoutEvent(item);
+    }
+    return data;
+  }
+}
+
+/** Added / unchanged / deleted values of one attribute since the last commit. */
+export class History {
+  constructor(
+    /** Values added since the last commit. */
+    readonly added: readonly unknown[],
+    /** Values present both before and now. */
+    readonly unchanged: readonly unknown[],
+    /** Values removed since the last commit. */
+    readonly deleted: readonly unknown[],
+  ) {}
+
+  /** Whether anything was added or deleted. */
+  hasChanges(): boolean {
+    return this.added.length > 0 || this.deleted.length > 0;
+  }
+
+  /** Whether there is no value at all (nothing added, unchanged or deleted). */
+  isEmpty(): boolean {
+    return !this.hasChanges() && this.unchanged.length === 0;
+  }
+
+  /** added + unchanged + deleted. */
+  sum(): unknown[] {
+    return [...this.added, ...this.unchanged, ...this.deleted];
+  }
+
+  /** added + unchanged: the current members. */
+  nonDeleted(): unknown[] {
+    return [...this.added, ...this.unchanged];
+  }
+
+  /** unchanged + deleted: the committed members. */
+  nonAdded(): unknown[] {
+    return [...this.unchanged, ...this.deleted];
+  }
+
+  toString(): string {
+    const fmt = (a: readonly unknown[]) => `[${a.map((v) => String(v)).join(", ")}]`;
+    return `History(added=${fmt(this.added)}, unchanged=${fmt(this.unchanged)}, deleted=${fmt(this.deleted)})`;
+  }
+
+  /** @internal History of a scalar from its committed entry and current value. */
+  static fromScalarAttribute(impl: AttributeImpl, state: InstanceState, current: unknown): History {
+    const committed = state.committed;
+    if (committed === null || !committed.has(impl.key)) {
+      return current === NO_VALUE ? HISTORY_BLANK : new History([], [current], []);
+    }
+    const original = committed.get(impl.key);
+    if (current !== NO_VALUE && impl.isEqual(current, original) === true) return new History([], [current], []);
+    let deleted: unknown[];
+    if (original === NO_VALUE || original === PASSIVE_NO_RESULT) {
+      deleted = [];
+      // A delete without a known previous value reads as ([undefined], [], []).
+      if (current === NO_VALUE || current === PASSIVE_NO_RESULT) current = undefined;
+    } else {
+      deleted = [original];
+    }
+    return current === NO_VALUE ? new History([], [], deleted) : new History([current], [], deleted);
+  }
+
+  /** @internal History of an object reference (identity; no previous object is not "deleted"). */
+  static fromObjectAttribute(impl: AttributeImpl, state: InstanceState, current: unknown): History {
+    const committed = state.committed;
+    if (committed === null || !committed.has(impl.key)) {
+      return current === NO_VALUE ? HISTORY_BLANK : new History([], [current], []);
+    }
+    const original = committed.get(impl.key);
+    if (current === original && current !== NO_VALUE) return new History([], [current], []);
+    let deleted: unknown[];
+    if (original === NO_VALUE || original === PASSIVE_NO_RESULT || original === null || original === undefined) {
+      deleted = [];
+      if (current === NO_VALUE || current === PASSIVE_NO_RESULT) current = undefined;
+    } else {
+      deleted = [original];
+    }
+    return current === NO_VALUE ? new History([], [], deleted) : new History([current], [], deleted);
+  }
+
+  /** @internal History of a collection: members compared by identity, order and duplicates kept. */
+  static fromCollection(impl: AttributeImpl, state: InstanceState, current: unknown): History {
+    if (current === NO_VALUE) return HISTORY_BLANK;
+    const committed = state.committed;
+    const adapter = adapterOf(current);
+    const members = adapter ? [...adapter] : [...(current as Iterable<unknown>)];
+    if (committed === null || !committed.has(impl.key)) return new History([], members, []);
+    const original = committed.get(impl.key);
+    if (original === NO_VALUE) return new History(members, [], []);
+    const originalMembers = [...((original ?? []) as Iterable<unknown>)];
+    const currentSet = new Set(members);
+    const originalSet = new Set(originalMembers);
+    return new History(
+      members.filter((m) => !originalSet.has(m)),
+      members.filter((m) => originalSet.has(m)),
+      originalMembers.filter((m) => !currentSet.has(m)),
+    );
+  }
+}
+
+/** The empty history. */
+export const HISTORY_BLANK: History = new History([], [], []);
+
+/**
+ * The public descriptor of one attribute of one class: the target of attribute events and the
+ * handle to its impl. `V` is the attribute's value type (phantom; used by typed listeners).
+ */
+export class InstrumentedAttribute<T extends object = object, V = unknown> {
+  /** The class the attribute belongs to. */
+  readonly class_: Class<T>;
+  /** The attribute name. */
+  readonly key: string;
+  /** The behaviour; set once registration completes. */
+  impl: AttributeImpl | undefined = undefined;
+  /** The attribute's event listeners. */
+  readonly dispatch: AttributeDispatch = new AttributeDispatch();
+  /** @internal Phantom marker of the value type. */
+  declare readonly valueType?: V;
+
+  constructor(cls: Class<T>, key: string) {
+    this.class_ = cls;
+    this.key = key;
+    const manager = lookups.optManagerOfClass(cls);
+    if (manager) {
+      for (const base of manager.bases) {
+        const inherited = base.get(key);
+        if (inherited === undefined) continue;
+        for (const name of ATTRIBUTE_EVENT_NAMES) {
+          for (const entry of inherited.dispatch.list(name).propagating()) this.dispatch.list(name).add(entry);
+        }
+        if (inherited.dispatch.activeHistory) this.dispatch.activeHistory = true;
+      }
+    }
+  }
+
+  toString(): string {
+    return `${className(this.class_)}.${this.key}`;
+  }
+
+  /** The attribute's history on `obj`. */
+  getHistory(obj: T, passive: PassiveFlag = PASSIVE_OFF): History {
+    return this.requireImpl().getHistory(instanceState(obj), instanceDict(obj), passive);
+  }
+
+  /** Whether `state` has a parent through this attribute. */
+  hasParent(state: InstanceState, optimistic = false): boolean {
+    return this.requireImpl().hasParent(state, optimistic);
+  }
+
+  /** @internal The impl, or an error naming the attribute when registration did not finish. */
+  requireImpl(): AttributeImpl {
+    if (this.impl === undefined) throw new InvalidRequestError(`Attribute ${this} has no implementation yet.`);
+    return this.impl;
+  }
+}
+
+/** The kinds of attribute `registerAttribute` builds. */
+export type AttributeKind = "scalar" | "object" | "collection";
+
+/** Options of {@link registerAttribute}. */
+export interface RegisterAttributeOptions<T extends object = object> {
+  /** Attribute kind; default "scalar". */
+  kind?: AttributeKind;
+  /** Collection class for "collection" attributes: Array (default), Set, Map, a subclass, or a class with roles. */
+  collectionClass?: CollectionClass;
+  /** Class-level loader for an absent value. */
+  callable?: LoaderCallable<T>;
+  /** Track parents on the values' states. */
+  trackParent?: boolean;
+  /** Load the old value before a change. */
+  activeHistory?: boolean;
+  /** Name of the attribute on the values' class that mirrors this one. */
+  backref?: string;
+  /** Scalar equality for history (default `Object.is`). */
+  compare?: (a: unknown, b: unknown) => boolean;
+  /** Record history and mark the state modified (default true). */
+  sendModifiedEvents?: boolean;
+  /** Parent-tracking token shared by attributes that count as one. */
+  parentToken?: object;
+  /** Reload through the expired-attribute loader after expiry (default true). */
+  loadOnUnexpire?: boolean;
+  /** Whether the expired-attribute loader serves this attribute (default: scalars only). */
+  acceptsScalarLoader?: boolean;
+  /** Collection attributes: how to copy the committed collection. */
+  copy?: (collection: object) => unknown[];
+}
+
+/** Registers attribute `key` on `cls` (registering the class unfinalized if needed). */
+export function registerAttribute<T extends object>(
+  cls: Class<T>,
+  key: string,
+  options: RegisterAttributeOptions<T> = {},
+): InstrumentedAttribute<T> {
+  const manager = lookups.optManagerOfClass(cls) ?? registerClass(cls, { finalize: false });
+  const descriptor = new InstrumentedAttribute<T>(cls, key);
+  (manager as unknown as ClassManager).instrumentAttribute(key, descriptor as unknown as InstrumentedAttribute);
+  registerAttributeImpl(cls, key, options);
+  return descriptor;
+}
+
+/** @internal Builds the impl of an already instrumented attribute (SQLAlchemy `register_attribute_impl`). */
+export function registerAttributeImpl<T extends object>(cls: Class<T>, key: string, options: RegisterAttributeOptions<T>): AttributeImpl {
+  const manager = managerOfClass(cls);
+  const attr = manager.get(key);
+  if (attr === undefined) throw new InvalidRequestError(`${className(cls)}.${key} has no descriptor to attach an implementation to.`);
+  const callable = options.callable as LoaderCallable | undefined;
+  const kind = options.kind ?? "scalar";
+  let impl: AttributeImpl;
+  if (kind === "collection") {
+    const factory = manager.instrumentCollectionClass(key, options.collectionClass ?? Array);
+    impl = new CollectionAttributeImpl(cls, key, callable, attr.dispatch, factory, options);
+  } else if (kind === "object") {
+    impl = new ScalarObjectAttributeImpl(cls, key, callable, attr.dispatch, options);
+  } else {
+    impl = new ScalarAttributeImpl(cls, key, callable, attr.dispatch, options);
+  }
+  attr.impl = impl;
+  manager.allocateBit(impl);
+  if (options.backref !== undefined) installBackrefListeners(attr as unknown as InstrumentedAttribute, options.backref, kind === "collection");
+  manager.postConfigureAttribute(key);
+  return impl;
+}
+
+/** Removes attribute `key` from `cls` (and the subclasses that inherited it). */
+export function unregisterAttribute(cls: Class, key: string): void {
+  managerOfClass(cls).uninstrumentAttribute(key);
+}
+
+/** The descriptor of `cls`'s attribute `key` (the target of attribute events). */
+export function attributeOf<T extends object, K extends keyof T & string>(cls: Class<T>, key: K): InstrumentedAttribute<T, T[K]> {
+  let manager: ClassManager | undefined = lookups.optManagerOfClass(cls);
+  for (let c: unknown = Object.getPrototypeOf(cls); manager === undefined && typeof c === "function"; c = Object.getPrototypeOf(c)) {
+    if (lookups.optManagerOfClass(c)) manager = registerClass(cls, { finalize: false }) as unknown as ClassManager;
+  }
+  if (manager === undefined) throw lookupsUnmapped(cls);
+  const attr = manager.get(key);
+  if (attr === undefined) {
+    throw new InvalidRequestError(`${className(cls)}.${key} is not an instrumented attribute of ${className(cls)}.`);
+  }
+  return attr as unknown as InstrumentedAttribute<T, T[K]>;
+}
+
+function lookupsUnmapped(cls: unknown): Error {
+  try {
+    lookups.managerOfClass(cls);
+  } catch (error) {
+    return error as Error;
+  }
+  return new InvalidRequestError(`${className(cls)} is not instrumented.`);
+}
+
+function implFor(state: InstanceState, key: string): AttributeImpl {
+  const attr = state.manager.get(key);
+  if (attr === undefined || attr.impl === undefined) {
+    throw new InvalidRequestError(`${className(state.class_)}.${key} is not an instrumented attribute.`);
+  }
+  return attr.impl;
+}
+
+/** Reads an attribute through its impl (loaders included); works without installed accessors. */
+export function getAttribute(obj: object, key: string): unknown {
+  const state = instanceState(obj);
+  return implFor(state, key).get(state, instanceDict(obj));
+}
+
+/** Assigns an attribute through its impl, firing events and recording history. */
+export function setAttribute(obj: object, key: string, value: unknown, initiator?: AttributeEventToken): void {
+  const state = instanceState(obj);
+  implFor(state, key).set(state, instanceDict(obj), value, initiator);
+}
+
+/** Deletes an attribute's value (JavaScript cannot intercept `delete obj.x` on an accessor). */
+export function delAttribute(obj: object, key: string): void {
+  const state = instanceState(obj);
+  implFor(state, key).delete(state, instanceDict(obj));
+}
+
+/** Stores a value as loaded and committed: no events, no history. */
+export function setCommittedValue(obj: object, key: string, value: unknown): void {
+  const state = instanceState(obj);
+  implFor(state, key).setCommittedValue(state, instanceDict(obj), value);
+}
+
+/** Marks an attribute changed although its value is the same object (e.g. mutated in place). */
+export function flagModified(obj: object, key: string): void {
+  const state = instanceState(obj);
+  const impl = implFor(state, key);
+  for (const entry of impl.dispatch.modified.items) (entry.call as Function)(state, impl.modifiedToken);
+  state.modifiedEvent(instanceDict(obj), impl, NO_VALUE, false, true);
+}
+
+/** Marks an instance modified without naming an attribute. */
+export function flagDirty(obj: object): void {
+  instanceState(obj).flagDirty();
+}
+
+/** Initialises (replacing any) collection `key` and returns its adapter. */
+export function initCollection(obj: object, key: string): CollectionAdapter {
+  const state = instanceState(obj);
+  return initStateCollection(state, instanceDict(obj), key);
+}
+
+/** Initialises (replacing any) collection `key` of `state` and returns its adapter. */
+export function initStateCollection(state: InstanceState, dict: Record<string, unknown>, key: string): CollectionAdapter {
+  const impl = implFor(state, key);
+  if (!(impl instanceof CollectionAttributeImpl)) throw new InvalidRequestError(`${impl} is not a collection attribute.`);
+  if (key in dict) {
+    const old = dict[key] as object;
+    delete dict[key];
+    impl.disposePreviousCollection(state, old, adapterOf(old), false);
+  }
+  const data = impl.defaultValue(state, dict);
+  const adapter = impl.getCollection(state, dict, data, PASSIVE_NO_FETCH) as CollectionAdapter;
+  adapter.resetEmpty();
+  return adapter;
+}
+
+/** The history of `obj`'s attribute `key`. */
+export function getHistory(obj: object, key: string, passive: PassiveFlag = PASSIVE_OFF): History {
+  return getStateHistory(instanceState(obj), key, passive);
+}
+
+/** The history of attribute `key` of `state`. */
+export function getStateHistory<T extends object>(state: InstanceState<T>, key: string, passive: PassiveFlag = PASSIVE_OFF): History {
+  return implFor(state as InstanceState, key).getHistory(state as InstanceState, state.dict, passive);
+}
+
+/** Whether `obj` has a parent through `cls`'s parent-tracking attribute `key`. */
+export function hasParent(cls: Class, obj: object, key: string, optimistic = false): boolean {
+  return managerOfClass(cls).hasParent(instanceState(obj), key, optimistic);
+}
+
+/** Loads (awaiting an asynchronous loader) the expired attributes `keys` of `obj` (all when omitted). */
+export async function loadExpired(obj: object, keys?: Iterable<string>): Promise<void> {
+  await instanceState(obj).loadExpiredAsync(keys);
+}

@@ -1,0 +1,531 @@
+/**
+ * The instance layer (port of `orm/state.py`): one {@link InstanceState} per instance, holding
+ * the instance weakly, the instance dict, the committed ("before") values of changed attributes,
+ * expiry bookkeeping and per-instance loaders.
+ *
+ * Layout: the fields read on every attribute access (`dict`, `committed`, `dirtyBits`,
+ * `modified`) are plain fields initialised in the constructor, so every state has one shape;
+ * rarely used bookkeeping lives in a lazily created `extra` record to keep states small.
+ * `dirtyBits` mirrors, per fast-path bit of an impl, "this key has a committed entry", which lets
+ * generated setters skip all bookkeeping for an attribute that is already modified.
+ */
+import {
+  ATTR_WAS_SET,
+  NO_VALUE,
+  PASSIVE_NO_INITIALIZE,
+  PASSIVE_NO_RESULT,
+  PASSIVE_OFF,
+  INIT_OK,
+  SQL_OK,
+  className,
+  type Class,
+  type PassiveFlag,
+} from "./base.js";
+import { ExpiredAttributeError, InvalidRequestError, ObjectDereferencedError } from "./errors.js";
+import type { ClassManager } from "./instrumentation.js";
+import type { AttributeImpl, History } from "./attributes.js";
+import type { IdentityMap } from "./identity.js";
+
+/** A per-instance or class-level loader: returns a value, or a sentinel such as `ATTR_EMPTY`. */
+export type LoaderCallable<T extends object = object> = {
+  // Method syntax makes the parameter bivariant, so a loader typed for a subclass fits its base.
+  bivariant(state: InstanceState<T>, passive: PassiveFlag): unknown;
+}["bivariant"];
+
+/** @internal Additions and removals queued on an unloaded collection (SQLAlchemy `PendingCollection`). */
+export class PendingCollection {
+  readonly addedItems: unknown[] = [];
+  readonly removedItems: unknown[] = [];
+
+  /** Queues an addition (cancelling a queued removal of the same object). */
+  append(value: unknown): void {
+    const i = this.removedItems.indexOf(value);
+    if (i >= 0) this.removedItems.splice(i, 1);
+    else this.addedItems.push(value);
+  }
+
+  /** Queues a removal (cancelling a queued addition of the same object). */
+  remove(value: unknown): void {
+    const i = this.addedItems.indexOf(value);
+    if (i >= 0) this.addedItems.splice(i, 1);
+    else this.removedItems.push(value);
+  }
+}
+
+interface StateExtra {
+  callables: Map<string, LoaderCallable> | null;
+  parents: Map<object, InstanceState | false> | null;
+  pendingMutations: Map<string, PendingCollection> | null;
+  emptyCollections: Map<string, object> | null;
+  lastKnownValues: Map<string, unknown> | null;
+  info: Record<string, unknown> | null;
+  attrs: Record<string, AttributeState> | null;
+  loading: Promise<void> | null;
+}
+
+/** Tracking state of one instance: the instance dict, committed values, expiry, loaders. */
+export class InstanceState<T extends object = object> {
+  /** The manager of the instance's class. */
+  readonly manager: ClassManager<T>;
+  /** The instance's actual class. */
+  readonly class_: Class<T>;
+  /** The object holding the loaded attribute values (a key is absent when not loaded). */
+  dict: Record<string, unknown>;
+  /** @internal Committed values of changed attributes; `null` until the first change. */
+  committed: Map<string, unknown> | null = null;
+  /** @internal Fast-path bits of the impls that have a committed entry. */
+  dirtyBits = 0;
+  /** Whether any attribute changed since the last commit. */
+  modified = false;
+  /** Whether the whole instance was expired and not committed since. */
+  expired = false;
+  /** Identity key given by a persistence layer (SQLAlchemy `state.key`); `undefined` if none. */
+  key: unknown = undefined;
+  /** @internal Expired attribute names; `null` while none. */
+  expiredSet: Set<string> | null = null;
+  /** @internal The identity map this state belongs to. */
+  identityMap: IdentityMap | null = null;
+  /** @internal Strong reference kept while modified and in an identity map. */
+  strongObj: T | null = null;
+  /** @internal Whether the state sits in its identity map's modified list. */
+  inModifiedList = false;
+  private readonly ref: WeakRef<T>;
+  private extra: StateExtra | null = null;
+
+  constructor(obj: T, manager: ClassManager<T>, dict?: Record<string, unknown>) {
+    this.manager = manager;
+    this.class_ = (Object.getPrototypeOf(obj) as { constructor: Class<T> }).constructor;
+    this.dict = dict ?? {};
+    this.ref = new WeakRef(obj);
+  }
+
+  /** The instance, or `undefined` once it has been garbage collected. */
+  obj(): T | undefined {
+    return this.ref.deref();
+  }
+
+  /** The committed ("before") values of changed attributes, by key. */
+  get committedState(): Map<string, unknown> {
+    return (this.committed ??= new Map());
+  }
+
+  /** Names of expired attributes. */
+  get expiredAttributes(): Set<string> {
+    return (this.expiredSet ??= new Set());
+  }
+
+  /** Per-instance loaders, by attribute key. */
+  get callables(): Map<string, LoaderCallable> {
+    const extra = this.getExtra();
+    return (extra.callables ??= new Map());
+  }
+
+  /** Parent-tracking flags: parent token → parent state, or `false`. */
+  get parents(): Map<object, InstanceState | false> {
+    const extra = this.getExtra();
+    return (extra.parents ??= new Map());
+  }
+
+  /** Queued mutations of unloaded collections, by key. */
+  get pendingMutations(): Map<string, PendingCollection> {
+    const extra = this.getExtra();
+    return (extra.pendingMutations ??= new Map());
+  }
+
+  /** Placeholder collections handed out for never-loaded collection attributes, by key. */
+  get emptyCollections(): Map<string, object> {
+    const extra = this.getExtra();
+    return (extra.emptyCollections ??= new Map());
+  }
+
+  /** Last known values of keys tracked with {@link trackLastKnownValue}. */
+  get lastKnownValues(): Map<string, unknown> {
+    const extra = this.getExtra();
+    return (extra.lastKnownValues ??= new Map());
+  }
+
+  /** Free-form user data. */
+  get info(): Record<string, unknown> {
+    const extra = this.getExtra();
+    return (extra.info ??= {});
+  }
+
+  /** Per-attribute views: `attrs.name.value`, `.loadedValue`, `.history`, `.loadHistory()`. */
+  get attrs(): Readonly<Record<string, AttributeState>> {
+    const extra = this.getExtra();
+    if (extra.attrs === null) {
+      const attrs: Record<string, AttributeState> = Object.create(null);
+      for (const key of this.manager.keys()) attrs[key] = new AttributeState(this as unknown as InstanceState, key);
+      extra.attrs = attrs;
+    }
+    return extra.attrs;
+  }
+
+  /** Keys without a committed entry (attributes not changed since the last commit). */
+  get unmodified(): Set<string> {
+    const result = new Set<string>();
+    for (const key of this.manager.keys()) if (!this.committed?.has(key)) result.add(key);
+    return result;
+  }
+
+  /** Keys among `keys` without a committed entry. */
+  unmodifiedIntersection(keys: Iterable<string>): Set<string> {
+    const result = new Set<string>();
+    for (const key of keys) if (this.manager.has(key) && !this.committed?.has(key)) result.add(key);
+    return result;
+  }
+
+  /** Keys neither loaded nor changed (what a refresh would load). */
+  get unloaded(): Set<string> {
+    const result = new Set<string>();
+    for (const key of this.manager.keys()) if (!this.committed?.has(key) && !(key in this.dict)) result.add(key);
+    return result;
+  }
+
+  /** The history of attribute `key`. */
+  getHistory(key: string, passive: PassiveFlag = PASSIVE_OFF): History {
+    return this.manager.getImpl(key).getHistory(this as unknown as InstanceState, this.dict, passive);
+  }
+
+  /** The impl of attribute `key`. */
+  getImpl(key: string): AttributeImpl {
+    return this.manager.getImpl(key);
+  }
+
+  /** Installs a per-instance loader for `key` (for a collection, the loaded one is discarded). */
+  setCallable(key: string, fn: LoaderCallable<T>): void {
+    const impl = this.manager.getImpl(key);
+    if (impl.collection && key in this.dict) {
+      const old = this.dict[key];
+      delete this.dict[key];
+      if (old !== undefined && old !== null) impl.invalidateCollection(old);
+    }
+    this.callables.set(key, fn as LoaderCallable);
+  }
+
+  /** Forgets `key`'s loaded value, expiry mark and per-instance loader (SQLAlchemy `_reset`). */
+  reset(key: string): void {
+    if (key in this.dict) {
+      const old = this.dict[key];
+      delete this.dict[key];
+      const impl = this.manager.get(key)?.impl;
+      if (impl?.collection && old !== undefined && old !== null) impl.invalidateCollection(old);
+    }
+    this.expiredSet?.delete(key);
+    this.extra?.callables?.delete(key);
+  }
+
+  /** Starts tracking the last known value of `key` across expiry. */
+  trackLastKnownValue(key: string): void {
+    const lkv = this.lastKnownValues;
+    if (!lkv.has(key)) lkv.set(key, NO_VALUE);
+  }
+
+  /** Marks the instance modified without naming an attribute. */
+  flagDirty(): void {
+    this.markModified(undefined);
+  }
+
+  /**
+   * @internal Records that `impl`'s attribute is about to change from `previous` (SQLAlchemy
+   * `_modified_event`): stores the committed value on the first change since the last commit,
+   * and marks the state modified.
+   */
+  modifiedEvent(
+    dict: Record<string, unknown>,
+    impl: AttributeImpl | undefined,
+    previous: unknown,
+    collection = false,
+    isUserland = false,
+  ): void {
+    if (impl !== undefined) {
+      if (!impl.sendModifiedEvents) return;
+      const key = impl.key;
+      if (isUserland && !(key in dict)) {
+        throw new InvalidRequestError(
+          `Can't flag attribute '${key}' modified; it's not present in the object state of ${className(this.class_)}.`,
+        );
+      }
+      const committed = this.committed;
+      if (committed === null || isUserland || !committed.has(key)) {
+        if (collection) {
+          if (previous === NO_VALUE && key in dict) previous = dict[key];
+          if (previous !== NO_VALUE && previous !== undefined && previous !== null && previous !== PASSIVE_NO_RESULT) {
+            previous = impl.copy(previous);
+          }
+        }
+        (committed ?? (this.committed = new Map())).set(key, previous);
+        this.dirtyBits |= impl.bit;
+      }
+      const lkv = this.extra?.lastKnownValues;
+      if (lkv && lkv.has(key)) lkv.set(key, NO_VALUE);
+    }
+    if (!this.modified) this.markModified(impl);
+  }
+
+  private markModified(impl: AttributeImpl | undefined): void {
+    if (this.modified) return;
+    const inst = this.ref.deref();
+    if (inst === undefined && impl !== undefined) {
+      throw new ObjectDereferencedError(
+        `Can't emit change event for attribute '${className(impl.class_)}.${impl.key}' - parent object of type ` +
+          `${className(this.class_)} has been garbage collected.`,
+      );
+    }
+    this.modified = true;
+    if (this.identityMap !== null && inst !== undefined) this.identityMap.markModified(this as unknown as InstanceState, inst);
+  }
+
+  /** Marks `keys` as committed: their history becomes "unchanged" (SQLAlchemy `_commit`). */
+  commit(keys: Iterable<string>): void {
+    const dict = this.dict;
+    for (const key of keys) {
+      if (this.committed?.delete(key)) {
+        const bit = this.manager.get(key)?.impl?.bit ?? 0;
+        this.dirtyBits &= ~bit;
+      }
+      if (key in dict) {
+        this.expiredSet?.delete(key);
+        this.extra?.callables?.delete(key);
+      }
+    }
+    this.expired = false;
+  }
+
+  /** Commits every attribute: history cleared, `modified` and `expired` reset. */
+  commitAll(): void {
+    this.committed = null;
+    this.dirtyBits = 0;
+    if (this.extra) this.extra.pendingMutations = null;
+    const expiredSet = this.expiredSet;
+    if (expiredSet) for (const key of [...expiredSet]) if (key in this.dict) expiredSet.delete(key);
+    this.modified = false;
+    this.expired = false;
+    this.strongObj = null;
+  }
+
+  /** Expires every attribute: values dropped, history cleared; reads reload through the loader. */
+  expire(): void {
+    const dict = this.dict;
+    const memo = this.manager.memoized;
+    this.expired = true;
+    if (this.modified) {
+      this.committed = null;
+      this.dirtyBits = 0;
+      this.modified = false;
+    }
+    this.strongObj = null;
+    if (this.extra) {
+      this.extra.pendingMutations = null;
+      this.extra.parents = null;
+    }
+    const expiredSet = this.expiredAttributes;
+    for (const [key, attr] of this.manager) if (attr.impl) expiredSet.add(key);
+    const callables = this.extra?.callables;
+    if (callables) for (const key of expiredSet) callables.delete(key);
+    for (const key of memo.collectionKeys) {
+      if (key in dict) {
+        const collection = dict[key];
+        delete dict[key];
+        if (collection !== undefined && collection !== null) this.manager.getImpl(key).invalidateCollection(collection);
+      }
+    }
+    const lkv = this.extra?.lastKnownValues;
+    if (lkv) for (const key of lkv.keys()) if (key in dict) lkv.set(key, dict[key]);
+    for (const key of memo.allKeys) delete dict[key];
+    this.fireExpire(undefined);
+  }
+
+  /** Expires the named attributes; scalar ones reload through the loader on next read. */
+  expireAttributes(keys: Iterable<string>, noLoader = false): void {
+    const dict = this.dict;
+    const names = [...keys];
+    const skipped = new Set<string>();
+    for (const key of names) {
+      const impl = this.manager.getImpl(key);
+      if (impl.acceptsScalarLoader) {
+        if (noLoader && (impl.callable !== undefined || this.extra?.callables?.has(key))) {
+          skipped.add(key);
+          continue;
+        }
+        this.expiredAttributes.add(key);
+        this.extra?.callables?.delete(key);
+      }
+    }
+    for (const key of names) {
+      if (skipped.has(key)) continue;
+      const impl = this.manager.getImpl(key);
+      let old: unknown = NO_VALUE;
+      if (key in dict) {
+        old = dict[key];
+        delete dict[key];
+        if (impl.collection && old !== undefined && old !== null) impl.invalidateCollection(old);
+      }
+      const lkv = this.extra?.lastKnownValues;
+      if (lkv && lkv.has(key) && old !== NO_VALUE) lkv.set(key, old);
+      if (this.committed?.delete(key)) this.dirtyBits &= ~impl.bit;
+      this.extra?.pendingMutations?.delete(key);
+    }
+    this.fireExpire(new Set(names));
+  }
+
+  /**
+   * @internal Loads expired attributes through the manager's loader (SQLAlchemy `_load_expired`).
+   * A loader that returns a Promise cannot serve a synchronous read: the load is started and an
+   * `ExpiredAttributeError` tells the caller to `await loadExpired(obj)`.
+   */
+  loadExpired(passive: PassiveFlag, requestedKey: string): unknown {
+    if ((passive & SQL_OK) === 0) return PASSIVE_NO_RESULT;
+    const pending = this.extra?.loading;
+    if (pending) throw this.asyncLoadError(requestedKey);
+    const toLoad = this.keysToLoad();
+    const loader = this.requireLoader(requestedKey);
+    const result = loader(this, toLoad, passive);
+    if (isThenable(result)) {
+      this.trackAsyncLoad(result, toLoad);
+      throw this.asyncLoadError(requestedKey);
+    }
+    this.expiredSet?.clear();
+    return ATTR_WAS_SET;
+  }
+
+  /** @internal Loads (and awaits) the expired attributes among `keys` (all when omitted). */
+  async loadExpiredAsync(keys?: Iterable<string>): Promise<void> {
+    while (this.extra?.loading) await this.extra.loading;
+    const expired = this.expiredSet;
+    if (!expired || expired.size === 0) return;
+    let toLoad = this.keysToLoad();
+    if (keys !== undefined) {
+      const wanted = new Set(keys);
+      toLoad = new Set([...toLoad].filter((k) => wanted.has(k)));
+    }
+    if (toLoad.size === 0) return;
+    const loader = this.requireLoader([...toLoad][0]!);
+    const result = loader(this, toLoad, PASSIVE_OFF);
+    if (isThenable(result)) await this.trackAsyncLoad(result, toLoad);
+    else for (const key of toLoad) expired.delete(key);
+    if (keys === undefined) expired.clear();
+  }
+
+  private keysToLoad(): Set<string> {
+    const toLoad = new Set<string>();
+    for (const key of this.expiredSet ?? []) {
+      if (this.committed?.has(key)) continue;
+      const impl = this.manager.get(key)?.impl;
+      if (impl && !impl.loadOnUnexpire) continue;
+      toLoad.add(key);
+    }
+    return toLoad;
+  }
+
+  private requireLoader(key: string): NonNullable<ClassManager<T>["expiredAttributeLoader"]> {
+    const loader = this.manager.expiredAttributeLoader;
+    if (loader === undefined) {
+      throw new ExpiredAttributeError(
+        `Attribute '${className(this.class_)}.${key}' is expired and ${className(this.manager.class_)} has no ` +
+          `expiredAttributeLoader; pass one to registerClass(cls, { expiredAttributeLoader }) or @mapped({ expiredAttributeLoader }).`,
+      );
+    }
+    return loader;
+  }
+
+  private trackAsyncLoad(result: PromiseLike<unknown>, keys: ReadonlySet<string>): Promise<void> {
+    const extra = this.getExtra();
+    const loading = Promise.resolve(result).then(
+      () => {
+        for (const key of keys) this.expiredSet?.delete(key);
+      },
+    );
+    const settled = loading.finally(() => {
+      if (extra.loading === settled) extra.loading = null;
+    });
+    // The in-flight load may have no awaiter yet (a synchronous read only started it).
+    settled.catch(() => undefined);
+    extra.loading = settled;
+    return settled;
+  }
+
+  private asyncLoadError(key: string): ExpiredAttributeError {
+    return new ExpiredAttributeError(
+      `Attribute '${className(this.class_)}.${key}' is expired and its loader is asynchronous; ` +
+        `call 'await loadExpired(obj)' before reading it.`,
+    );
+  }
+
+  private fireExpire(keys: ReadonlySet<string> | undefined): void {
+    const listeners = this.manager.dispatch.expire.items;
+    for (const entry of listeners) (entry.call as (s: InstanceState, k: unknown) => void)(this as unknown as InstanceState, keys);
+  }
+
+  private getExtra(): StateExtra {
+    return (this.extra ??= {
+      callables: null,
+      parents: null,
+      pendingMutations: null,
+      emptyCollections: null,
+      lastKnownValues: null,
+      info: null,
+      attrs: null,
+      loading: null,
+    });
+  }
+
+  /** @internal Per-instance loader for `key`, if any (no allocation when there is none). */
+  callableFor(key: string): LoaderCallable | undefined {
+    return this.extra?.callables?.get(key);
+  }
+
+  /** @internal The placeholder collection adapter for `key`, if any. */
+  emptyCollectionFor(key: string): object | undefined {
+    return this.extra?.emptyCollections?.get(key);
+  }
+
+  /** @internal Pending mutations for `key`, if any. */
+  pendingFor(key: string): PendingCollection | undefined {
+    return this.extra?.pendingMutations?.get(key);
+  }
+
+  /** @internal The parent flag recorded for `token`, if any. */
+  parentFor(token: object): InstanceState | false | undefined {
+    return this.extra?.parents?.get(token);
+  }
+
+  toString(): string {
+    return `<InstanceState of ${className(this.class_)}>`;
+  }
+}
+
+/** A view of one attribute of one instance (SQLAlchemy `AttributeState`). */
+export class AttributeState {
+  constructor(
+    private readonly state: InstanceState,
+    /** The attribute name. */
+    readonly key: string,
+  ) {}
+
+  /** The current value, loading it if needed (like reading the attribute). */
+  get value(): unknown {
+    const state = this.state;
+    return state.manager.getImpl(this.key).get(state, state.dict);
+  }
+
+  /** The value present in the dict, or `NO_VALUE`; never loads. */
+  get loadedValue(): unknown {
+    const dict = this.state.dict;
+    return this.key in dict ? dict[this.key] : NO_VALUE;
+  }
+
+  /** The history, without loading anything. */
+  get history(): History {
+    return this.state.getHistory(this.key, PASSIVE_NO_INITIALIZE);
+  }
+
+  /** The history, loading the value if needed. */
+  loadHistory(): History {
+    return this.state.getHistory(this.key, PASSIVE_OFF ^ INIT_OK);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
