@@ -48,12 +48,22 @@ export function accessorSource(key: string): string {
   return { get, set, configurable: true, enumerable: false };`;
 }
 
-type AccessorFactory = (state: symbol, attr: InstrumentedAttribute, get: typeof slowGet, set: typeof slowSet) => PropertyDescriptor;
+/**
+ * Builds the accessor descriptor of one attribute from the state key, the attribute and the two
+ * slow paths. The transformer emits one per attribute (the body of {@link accessorSource}).
+ */
+export type AccessorFactory = (
+  state: symbol,
+  attr: InstrumentedAttribute,
+  get: typeof slowGet,
+  set: typeof slowSet,
+) => PropertyDescriptor;
 
 let codegenAvailable = true;
 
 /** The accessor descriptor for `attr` (generated code, or closures where `new Function` is forbidden). */
 export function accessorFor(attr: InstrumentedAttribute): PropertyDescriptor {
+  if (attr.accessorFactory !== undefined) return attr.accessorFactory(STATE_ATTR, attr, slowGet, slowSet);
   if (codegenAvailable) {
     try {
       const factory = new Function("STATE", "attr", "slowGet", "slowSet", accessorSource(attr.key)) as AccessorFactory;

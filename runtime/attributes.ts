@@ -42,6 +42,7 @@ import {
   type CollectionKind,
 } from "./collections.js";
 import { installBackrefListeners } from "./backref.js";
+import type { AccessorFactory } from "./accessors.js";
 
 /** What an attribute event token stands for. */
 export type AttributeOp = "append" | "remove" | "replace" | "bulkReplace" | "modified";
@@ -792,6 +793,8 @@ export class InstrumentedAttribute<T extends object = object, V = unknown> {
   readonly dispatch: AttributeDispatch = new AttributeDispatch();
   /** @internal Phantom marker of the value type. */
   declare readonly valueType?: V;
+  /** @internal Build-time generated accessor factory (see `registerAttribute`'s `accessor`). */
+  accessorFactory: AccessorFactory | undefined = undefined;
 
   constructor(cls: Class<T>, key: string) {
     this.class_ = cls;
@@ -859,6 +862,8 @@ export interface RegisterAttributeOptions<T extends object = object> {
   acceptsScalarLoader?: boolean;
   /** Collection attributes: how to copy the committed collection. */
   copy?: (collection: object) => unknown[];
+  /** A pre-compiled accessor factory (the transformer emits one per attribute). */
+  accessor?: AccessorFactory;
 }
 
 /** Registers attribute `key` on `cls` (registering the class unfinalized if needed). */
@@ -869,6 +874,7 @@ export function registerAttribute<T extends object>(
 ): InstrumentedAttribute<T> {
   const manager = lookups.optManagerOfClass(cls) ?? registerClass(cls, { finalize: false });
   const descriptor = new InstrumentedAttribute<T>(cls, key);
+  descriptor.accessorFactory = options.accessor;
   (manager as unknown as ClassManager).instrumentAttribute(key, descriptor as unknown as InstrumentedAttribute);
   registerAttributeImpl(cls, key, options);
   return descriptor;

@@ -116,6 +116,7 @@ export {
   type CollectionRoles,
 } from "./collections.js";
 export { IdentityMap } from "./identity.js";
+export { accessorSource, slowGet, slowSet, type AccessorFactory } from "./accessors.js";
 export {
   listen,
   removeListener,
