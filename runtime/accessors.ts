@@ -33,14 +33,14 @@ export function accessorSource(key: string): string {
   return `
   function get() {
     const s = this[STATE];
-    if (s !== undefined) { const v = s.dict[${k}]; if (v !== undefined) return v; }
+    if (s !== undefined) { const v = s.dict_[${k}]; if (v !== undefined) return v; }
     return slowGet(this, attr);
   }
   function set(v) {
     const s = this[STATE];
     if (s !== undefined) {
       const i = attr.impl;
-      if (i !== undefined && (s.dirtyBits & i.bit) !== 0 && i.plainSet) { s.dict[${k}] = v; return; }
+      if (i !== undefined && (s.dirtyBits & i.bit) !== 0 && i.plainSet) { s.dict_[${k}] = v; return; }
     }
     slowSet(this, attr, v);
   }
@@ -77,10 +77,10 @@ export function accessorFor(attr: InstrumentedAttribute): PropertyDescriptor {
 
 function closureAccessor(attr: InstrumentedAttribute): PropertyDescriptor {
   const key = attr.key;
-  const get = function (this: { [STATE_ATTR]?: { dict: Record<string, unknown> } }) {
+  const get = function (this: { [STATE_ATTR]?: { dict_: Record<string, unknown> } }) {
     const s = this[STATE_ATTR];
     if (s !== undefined) {
-      const v = s.dict[key];
+      const v = s.dict_[key];
       if (v !== undefined) return v;
     }
     return slowGet(this, attr);

@@ -92,8 +92,8 @@ export interface ImplOptions {
 
 /** The behaviour of one attribute: get, set, delete, history, loaders, events. */
 export abstract class AttributeImpl {
-  /** Whether this is a collection attribute. */
-  abstract readonly collection: boolean;
+  /** Whether this is a collection attribute (a getter: read during construction). */
+  abstract get collection(): boolean;
   /** Whether values are instrumented objects (object references and collections). */
   abstract readonly usesObjects: boolean;
   /** Values may be placed directly in the dict (always true for the built-in impls). */
@@ -151,7 +151,12 @@ export abstract class AttributeImpl {
 
   /** @internal Recomputes {@link plainSet} after listeners change. */
   refreshFlags(): void {
-    this.plainSet = this.dispatch.set.length === 0 && this.sendModifiedEvents && !this.dispatch.activeHistory;
+    this.plainSet =
+      !this.collection &&
+      !this.trackParent &&
+      this.sendModifiedEvents &&
+      this.dispatch.set.length === 0 &&
+      !this.dispatch.activeHistory;
   }
 
   toString(): string {
@@ -285,7 +290,9 @@ function identityKeysEqual(a: unknown, b: unknown): boolean {
 
 /** Plain values, compared by equality (`compare`, default `Object.is`) for history. */
 export class ScalarAttributeImpl extends AttributeImpl {
-  readonly collection: boolean = false;
+  get collection(): boolean {
+    return false;
+  }
   /** False for plain scalars, true for object references. */
   get usesObjects(): boolean {
     return this instanceof ScalarObjectAttributeImpl;
@@ -441,7 +448,12 @@ export class ScalarObjectAttributeImpl extends ScalarAttributeImpl {
 }
 
 function isObject(value: unknown): value is object {
-  return (typeof value === "object" || typeof value === "function") && value !== null;
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    value !== NO_VALUE &&
+    value !== PASSIVE_NO_RESULT
+  );
 }
 
 /** Options of a collection impl. */
@@ -452,7 +464,9 @@ export interface CollectionImplOptions extends ImplOptions {
 
 /** A list, set or map of members; history compares members by identity. */
 export class CollectionAttributeImpl extends AttributeImpl {
-  readonly collection = true;
+  get collection(): boolean {
+    return true;
+  }
   readonly usesObjects = true;
   /** Builds an empty instrumented collection. */
   readonly factory: CollectionFactory;

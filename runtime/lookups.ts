@@ -51,7 +51,7 @@ export function defaultInstanceState(obj: object): InstanceState | undefined {
 
 /** Default: the dict held by the instance's state. */
 export function defaultInstanceDict(obj: object): Record<string, unknown> {
-  return (obj as { [STATE_ATTR]: InstanceState })[STATE_ATTR].dict;
+  return (obj as { [STATE_ATTR]: InstanceState })[STATE_ATTR].dict_;
 }
 
 const defaults: Lookups = {

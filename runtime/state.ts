@@ -69,8 +69,8 @@ export class InstanceState<T extends object = object> {
   readonly manager: ClassManager<T>;
   /** The instance's actual class. */
   readonly class_: Class<T>;
-  /** The object holding the loaded attribute values (a key is absent when not loaded). */
-  dict: Record<string, unknown>;
+  /** @internal The instance dict (the generated accessors read this field directly). */
+  dict_: Record<string, unknown>;
   /** @internal Committed values of changed attributes; `null` until the first change. */
   committed: Map<string, unknown> | null = null;
   /** @internal Fast-path bits of the impls that have a committed entry. */
@@ -95,8 +95,13 @@ export class InstanceState<T extends object = object> {
   constructor(obj: T, manager: ClassManager<T>, dict?: Record<string, unknown>) {
     this.manager = manager;
     this.class_ = (Object.getPrototypeOf(obj) as { constructor: Class<T> }).constructor;
-    this.dict = dict ?? {};
+    this.dict_ = dict ?? {};
     this.ref = new WeakRef(obj);
+  }
+
+  /** The object holding the loaded attribute values (a key is absent when not loaded); `{}` once the instance is gone. */
+  get dict(): Record<string, unknown> {
+    return this.ref.deref() === undefined ? {} : this.dict_;
   }
 
   /** The instance, or `undefined` once it has been garbage collected. */
