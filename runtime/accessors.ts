@@ -1,15 +1,24 @@
 /**
  * Accessor generation: the getter/setter pair installed on a class's prototype for each
  * attribute. Each pair is compiled for its own attribute name (one function per attribute, so
- * V8's inline caches stay monomorphic per class), reads the instance dict directly, and calls
- * into the attribute's impl only on the slow path: value absent, first change since commit,
- * listeners present. The transformer emits the same code at build time; `accessorSource` is the
- * single definition of it.
+ * V8's inline caches stay monomorphic per class) and works on the instance dict directly:
+ *
+ * - read: a loaded value is returned straight from the dict;
+ * - write with no state yet (a new object being filled in): stored, nothing else — the state,
+ *   created on first need, records those values as pending additions;
+ * - write to an attribute already changed since the last commit: stored;
+ * - first write after a commit: the old value is recorded, then stored.
+ *
+ * Anything else (listeners, collections, parent tracking, active history, loaders, defaults)
+ * takes the slow path through the attribute's impl. The transformer emits the same code at
+ * build time; {@link accessorSource} is the single definition of it.
  */
-import { STATE_ATTR } from "./base.js";
+import { DICT_ATTR, DICT_OWNER, NO_VALUE, STATE_ATTR, ownDict } from "./base.js";
 import { instanceState } from "./access.js";
-import { lookups } from "./lookups.js";
+import { defaultInstanceState, lookups } from "./lookups.js";
 import type { InstrumentedAttribute } from "./attributes.js";
+import { UnmappedInstanceError } from "./errors.js";
+import { instanceClassName } from "./base.js";
 
 /** Slow-path read: loaders, defaults, state creation. */
 export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
@@ -19,28 +28,78 @@ export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
 
 /** Slow-path write: events, history, state creation. */
 export function slowSet(obj: object, attr: InstrumentedAttribute, value: unknown): void {
+  const impl = attr.requireImpl();
+  if (impl.plainSet && lookups.instanceState(obj) === undefined && isDefaultManaged(obj)) {
+    // A new object being filled in: no state needed yet (see adoptPendingValues).
+    ownDict(obj)[attr.key] = value;
+    return;
+  }
   const state = instanceState(obj);
-  attr.requireImpl().set(state, lookups.instanceDict(obj), value, undefined);
+  impl.set(state, lookups.instanceDict(obj), value, undefined);
 }
 
+function isDefaultManaged(obj: object): boolean {
+  for (let proto = Object.getPrototypeOf(obj) as { constructor?: unknown } | null; proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (!Object.prototype.hasOwnProperty.call(proto, "constructor")) continue;
+    const manager = lookups.optManagerOfClass(proto.constructor);
+    if (manager !== undefined) return manager.stateGetter() === defaultInstanceState;
+  }
+  throw new UnmappedInstanceError(
+    `Class '${instanceClassName(obj)}' is not instrumented: register it with registerClass() or decorate it with @mapped.`,
+  );
+}
+
+/** What generated accessor factories receive: the keys, sentinel and slow paths they use. */
+export interface AccessorRuntime {
+  readonly STATE: symbol;
+  readonly DICT: symbol;
+  readonly OWNER: symbol;
+  readonly NO_VALUE: unknown;
+  readonly slowGet: typeof slowGet;
+  readonly slowSet: typeof slowSet;
+}
+
+/** The runtime handed to every accessor factory. */
+export const accessorRuntime: AccessorRuntime = Object.freeze({
+  STATE: STATE_ATTR,
+  DICT: DICT_ATTR,
+  OWNER: DICT_OWNER,
+  NO_VALUE,
+  slowGet,
+  slowSet,
+});
+
+/** Parameter names of a generated accessor factory, in order. */
+export const ACCESSOR_PARAMS: readonly ["rt", "attr"] = ["rt", "attr"];
+
 /**
- * JavaScript source of a factory `(STATE, attr, slowGet, slowSet) => PropertyDescriptor` for
- * attribute `key`. The fast paths: a read of a loaded value, and a write to an attribute that
- * already has a committed entry (its fast-path bit is set on the state) with no set listeners.
+ * JavaScript source of the body of a factory `(rt: AccessorRuntime, attr) => PropertyDescriptor`
+ * for attribute `key` (parameters named as {@link ACCESSOR_PARAMS}).
  */
 export function accessorSource(key: string): string {
   const k = JSON.stringify(key);
   return `
+  const STATE = rt.STATE, DICT = rt.DICT, OWNER = rt.OWNER, NO_VALUE = rt.NO_VALUE, slowGet = rt.slowGet, slowSet = rt.slowSet;
   function get() {
-    const s = this[STATE];
-    if (s !== undefined) { const v = s.dict_[${k}]; if (v !== undefined) return v; }
+    const d = this[DICT];
+    if (d !== undefined && d[OWNER] === this) { const v = d[${k}]; if (v !== undefined) return v; }
     return slowGet(this, attr);
   }
   function set(v) {
-    const s = this[STATE];
-    if (s !== undefined) {
+    const d = this[DICT];
+    if (d !== undefined && d[OWNER] === this) {
       const i = attr.impl;
-      if (i !== undefined && (s.dirtyBits & i.bit) !== 0 && i.plainSet) { s.dict_[${k}] = v; return; }
+      if (i !== undefined && i.plainSet) {
+        const s = this[STATE];
+        if (s === undefined) { d[${k}] = v; return; }
+        if ((s.dirtyBits & i.bit) === 0) {
+          if (i.bit === 0) { slowSet(this, attr, v); return; }
+          const old = d[${k}];
+          s.recordFirst(i, old === undefined && !(${k} in d) ? NO_VALUE : old);
+        }
+        d[${k}] = v;
+        return;
+      }
     }
     slowSet(this, attr, v);
   }
@@ -48,26 +107,18 @@ export function accessorSource(key: string): string {
   return { get, set, configurable: true, enumerable: false };`;
 }
 
-/**
- * Builds the accessor descriptor of one attribute from the state key, the attribute and the two
- * slow paths. The transformer emits one per attribute (the body of {@link accessorSource}).
- */
-export type AccessorFactory = (
-  state: symbol,
-  attr: InstrumentedAttribute,
-  get: typeof slowGet,
-  set: typeof slowSet,
-) => PropertyDescriptor;
+/** Builds the accessor descriptor of one attribute (see {@link accessorSource}). */
+export type AccessorFactory = (rt: AccessorRuntime, attr: InstrumentedAttribute) => PropertyDescriptor;
 
 let codegenAvailable = true;
 
 /** The accessor descriptor for `attr` (generated code, or closures where `new Function` is forbidden). */
 export function accessorFor(attr: InstrumentedAttribute): PropertyDescriptor {
-  if (attr.accessorFactory !== undefined) return attr.accessorFactory(STATE_ATTR, attr, slowGet, slowSet);
+  if (attr.accessorFactory !== undefined) return attr.accessorFactory(accessorRuntime, attr);
   if (codegenAvailable) {
     try {
-      const factory = new Function("STATE", "attr", "slowGet", "slowSet", accessorSource(attr.key)) as AccessorFactory;
-      return factory(STATE_ATTR, attr, slowGet, slowSet);
+      const factory = new Function(...ACCESSOR_PARAMS, accessorSource(attr.key)) as AccessorFactory;
+      return factory(accessorRuntime, attr);
     } catch {
       codegenAvailable = false; // e.g. a Content-Security-Policy without 'unsafe-eval'
     }
@@ -76,13 +127,7 @@ export function accessorFor(attr: InstrumentedAttribute): PropertyDescriptor {
 }
 
 function closureAccessor(attr: InstrumentedAttribute): PropertyDescriptor {
-  const key = attr.key;
-  const get = function (this: { [STATE_ATTR]?: { dict_: Record<string, unknown> } }) {
-    const s = this[STATE_ATTR];
-    if (s !== undefined) {
-      const v = s.dict_[key];
-      if (v !== undefined) return v;
-    }
+  const get = function (this: object) {
     return slowGet(this, attr);
   };
   (get as { instrumented?: boolean }).instrumented = true;

@@ -678,7 +678,7 @@ export class CollectionAttributeImpl extends AttributeImpl {
         adapter.appendMultipleWithoutEvent(value as Iterable<unknown>);
       }
     }
-    state.dict[this.key] = data;
+    dict[this.key] = data;
     state.commit([this.key]);
     const pending = state.pendingFor(this.key);
     if (pending !== undefined) {

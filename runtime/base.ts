@@ -68,10 +68,19 @@ export const PASSIVE_MERGE = PASSIVE_OFF | NO_RAISE;
 export type PassiveFlag = number;
 
 /**
- * Key under which an instance's state is stored (a non-enumerable own property). A registered
- * symbol, so that two copies of the runtime loaded in one process agree on it.
+ * Key under which an instance's state is stored (an own property, created on first need). A
+ * registered symbol, so that two copies of the runtime loaded in one process agree on it.
  */
 export const STATE_ATTR: unique symbol = Symbol.for("class-instrumentation.state") as never;
+/**
+ * Key under which an instance's dict (its loaded attribute values) is stored on the instance.
+ * Assigned like any property (cheap); the dict records its owner under {@link DICT_OWNER}, so a
+ * dict copied onto another object by `Object.assign` or spread is recognised and not shared.
+ */
+export const DICT_ATTR: unique symbol = Symbol.for("class-instrumentation.dict") as never;
+/** Key under which a dict records the instance it belongs to. */
+export const DICT_OWNER: unique symbol = Symbol.for("class-instrumentation.dict-owner") as never;
+
 /** Key under which a class's manager is stored (a non-enumerable own property of the class). */
 export const MANAGER_ATTR: unique symbol = Symbol.for("class-instrumentation.manager") as never;
 
@@ -122,4 +131,33 @@ export function emitWarning(message: string, type = "InstrumentationWarning"): v
   const proc = (globalThis as { process?: { emitWarning?: (m: string, t: string) => void } }).process;
   if (proc && typeof proc.emitWarning === "function") proc.emitWarning(message, type);
   else console.warn(`${type}: ${message}`);
+}
+
+/** An instance dict: attribute values by key, plus the owner mark. */
+export type InstanceDictObject = Record<string, unknown> & { [DICT_OWNER]?: object };
+
+/** A new, empty dict owned by `owner`. */
+export function newDict(owner: object): InstanceDictObject {
+  const dict: InstanceDictObject = {};
+  dict[DICT_OWNER] = owner;
+  return dict;
+}
+
+/**
+ * The dict of `obj`, created when missing. A dict that belongs to another object (copied over
+ * by `Object.assign` or spread) is replaced by a copy of its values, so the two never share.
+ */
+export function ownDict(obj: object): InstanceDictObject {
+  const holder = obj as { [DICT_ATTR]?: InstanceDictObject };
+  const dict = holder[DICT_ATTR];
+  if (dict !== undefined && dict[DICT_OWNER] === obj) return dict;
+  const fresh = newDict(obj);
+  if (dict !== undefined) {
+    for (const key of Object.keys(dict)) fresh[key] = dict[key];
+    // A state copied along with the dict belongs to the other instance too.
+    const state = (obj as { [STATE_ATTR]?: { obj?: () => unknown } })[STATE_ATTR];
+    if (state !== undefined && state.obj?.() !== obj) delete (obj as { [STATE_ATTR]?: unknown })[STATE_ATTR];
+  }
+  holder[DICT_ATTR] = fresh;
+  return fresh;
 }

@@ -29,6 +29,7 @@ export {
   PASSIVE_MERGE,
   STATE_ATTR,
   MANAGER_ATTR,
+  DICT_ATTR,
   type Sentinel,
   type PassiveFlag,
   type Class,
@@ -116,7 +117,7 @@ export {
   type CollectionRoles,
 } from "./collections.js";
 export { IdentityMap } from "./identity.js";
-export { accessorSource, slowGet, slowSet, type AccessorFactory } from "./accessors.js";
+export { accessorSource, accessorRuntime, ACCESSOR_PARAMS, slowGet, slowSet, type AccessorFactory, type AccessorRuntime } from "./accessors.js";
 export {
   listen,
   removeListener,

@@ -16,7 +16,7 @@
  *   rewritten by the transformer or wrapped by `@mapped`, not for `registerClass` alone. For those,
  *   a state is created lazily, on first attribute access or `instanceState(obj)`.
  */
-import { MANAGER_ATTR, STATE_ATTR, className, emitWarning, hasOwn, type Class, type PassiveFlag } from "./base.js";
+import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, className, emitWarning, hasOwn, ownDict, type Class, type PassiveFlag } from "./base.js";
 import {
   type ListenerEntry,
   InstanceDispatch,
@@ -26,7 +26,7 @@ import {
   type InstrumentationEventName,
 } from "./dispatch.js";
 import { ReservedAttributeError } from "./errors.js";
-import { lookups, defaultManagerOfClass, defaultInstanceState, defaultInstanceDict } from "./lookups.js";
+import { lookups, defaultOptManagerOfClass, defaultInstanceState, defaultInstanceDict, unmappedClass } from "./lookups.js";
 import { InstanceState } from "./state.js";
 import type { AttributeImpl, InstrumentedAttribute } from "./attributes.js";
 import { accessorFor } from "./accessors.js";
@@ -64,6 +64,12 @@ export type ManagerGetter = (cls: unknown) => ClassManager;
 
 const MAX_FAST_BITS = 30;
 
+function ownManagerOfClass(cls: unknown): ClassManager {
+  const manager = defaultOptManagerOfClass(cls);
+  if (manager === undefined) throw unmappedClass(cls);
+  return manager;
+}
+
 const managerRefs = new Set<WeakRef<ClassManager>>();
 
 /** @internal Every manager still registered (classes collected since drop out). */
@@ -100,7 +106,7 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
   /** Loader for expired attributes; `undefined` until configured. */
   expiredAttributeLoader: ExpiredAttributeLoader<T> | undefined = undefined;
   /** Managers of the direct base class (zero or one in JavaScript). */
-  readonly bases: readonly ClassManager[];
+  bases: readonly ClassManager[];
   /** @internal Whether registration finished (`classInstrument` fired). */
   finalized = false;
   /** @internal Managers of direct subclasses. */
@@ -126,6 +132,24 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     if (base) base.subclasses.add(this as unknown as ClassManager);
     this.ref = new WeakRef(this as unknown as ClassManager);
     managerRefs.add(this.ref);
+    this.adoptOrphanSubclasses();
+  }
+
+  /**
+   * Subclasses instrumented before this class had no base manager; link them now (creating the
+   * managers of classes in between), so that attributes registered here reach them.
+   */
+  private adoptOrphanSubclasses(): void {
+    const proto = this.class_.prototype as object;
+    for (const m of liveManagers()) {
+      if ((m as unknown) === this || m.bases.length > 0 || !proto.isPrototypeOf(m.class_.prototype)) continue;
+      const base = baseManagerFor(m.class_);
+      if (base === undefined || m.bases.length > 0) continue;
+      m.bases = [base];
+      base.subclasses.add(m);
+      m.usedBits |= base.usedBits;
+      for (const [key, attr] of base) m.instrumentAttribute(key, attr, true);
+    }
   }
 
   /** Deprecated alias of {@link expiredAttributeLoader}. */
@@ -173,13 +197,15 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     for (const key of [...this.localAttrs.keys()]) this.uninstrumentAttribute(key);
     this.dispose();
     for (const base of this.bases) base.subclasses.delete(this as unknown as ClassManager);
+    for (const sub of this.subclasses) sub.bases = sub.bases.filter((b) => (b as unknown) !== this);
+    this.subclasses.clear();
     managerRefs.delete(this.ref);
     this.finalized = false;
   }
 
-  /** The function that finds a class's manager. */
+  /** The function that finds a class's manager: its own `MANAGER_ATTR` (never the swapped lookups). */
   managerGetter(): ManagerGetter {
-    return defaultManagerOfClass;
+    return ownManagerOfClass;
   }
 
   /** The function that finds an instance's state. */
@@ -194,6 +220,7 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
 
   /** Adds an attribute to this manager and, propagated, to every subclass manager. */
   instrumentAttribute(key: string, attr: InstrumentedAttribute<T>, propagated = false): void {
+    checkReserved(key, this.class_);
     if (propagated) {
       if (this.localAttrs.has(key)) return;
     } else {
@@ -307,10 +334,16 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     return instance;
   }
 
-  /** Attaches `state` (or a new one) to an existing instance, replacing any previous state. */
+  /**
+   * Attaches `state` (or a new one) to an existing instance, replacing any previous state. A new
+   * state for an instance that already holds values records them as pending additions.
+   */
   setupInstance(instance: T, state?: InstanceState<T>): InstanceState<T> {
+    const dict = ownDict(instance);
     const s = state ?? new InstanceState<T>(instance, this);
-    Object.defineProperty(instance, STATE_ATTR, { value: s, configurable: true, writable: true, enumerable: false });
+    s.attach(instance);
+    (instance as { [STATE_ATTR]?: InstanceState<T> })[STATE_ATTR] = s;
+    if (state === undefined) s.adoptPendingValues(dict);
     return s;
   }
 
@@ -321,7 +354,7 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
 
   /** Whether the instance has a state. */
   hasState(instance: T): boolean {
-    return hasOwn(instance, STATE_ATTR);
+    return defaultInstanceState(instance) !== undefined;
   }
 
   /** Whether the parent-tracking attribute `key` records a parent for `state`. */
@@ -443,7 +476,7 @@ function warnDeferredScalarLoader(): void {
 }
 
 function checkReserved(key: PropertyKey, cls: Function): void {
-  if (key === STATE_ATTR || key === MANAGER_ATTR) {
+  if (key === STATE_ATTR || key === MANAGER_ATTR || key === DICT_ATTR) {
     throw new ReservedAttributeError(
       `${String(key)}: requested attribute name on ${className(cls)} conflicts with the instrumentation attribute ` +
         `of the same name; choose another name.`,

@@ -4,7 +4,7 @@
  * imported name, so every internal caller goes through the one mutable {@link lookups} holder;
  * the extension swaps its members and {@link installDefaultLookups} puts the defaults back.
  */
-import { MANAGER_ATTR, STATE_ATTR, className, hasOwn } from "./base.js";
+import { MANAGER_ATTR, STATE_ATTR, className, hasOwn, ownDict } from "./base.js";
 import { UnmappedClassError } from "./errors.js";
 import type { ClassManager } from "./instrumentation.js";
 import type { InstanceState } from "./state.js";
@@ -44,14 +44,19 @@ export function unmappedClass(cls: unknown): UnmappedClassError {
   );
 }
 
-/** Default: the state stored as the instance's own `STATE_ATTR` property. */
+/**
+ * Default: the state stored as the instance's own `STATE_ATTR` property. A state copied onto
+ * another object (by `Object.assign` or spread) does not count: it belongs to its own instance.
+ */
 export function defaultInstanceState(obj: object): InstanceState | undefined {
-  return hasOwn(obj, STATE_ATTR) ? (obj as { [STATE_ATTR]?: InstanceState })[STATE_ATTR] : undefined;
+  if (!hasOwn(obj, STATE_ATTR)) return undefined;
+  const state = (obj as { [STATE_ATTR]?: InstanceState })[STATE_ATTR];
+  return state !== undefined && state.obj() === obj ? state : undefined;
 }
 
-/** Default: the dict held by the instance's state. */
+/** Default: the dict stored on the instance (created when missing). */
 export function defaultInstanceDict(obj: object): Record<string, unknown> {
-  return (obj as { [STATE_ATTR]: InstanceState })[STATE_ATTR].dict_;
+  return ownDict(obj);
 }
 
 const defaults: Lookups = {

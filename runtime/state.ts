@@ -26,6 +26,8 @@ import type { ClassManager } from "./instrumentation.js";
 import type { AttributeImpl, History } from "./attributes.js";
 import type { IdentityMap } from "./identity.js";
 
+const EMPTY_MAP: ReadonlyMap<string, unknown> = new Map();
+
 /** A per-instance or class-level loader: returns a value, or a sentinel such as `ATTR_EMPTY`. */
 export type LoaderCallable<T extends object = object> = {
   // Method syntax makes the parameter bivariant, so a loader typed for a subclass fits its base.
@@ -61,6 +63,7 @@ interface StateExtra {
   info: Record<string, unknown> | null;
   attrs: Record<string, AttributeState> | null;
   loading: Promise<void> | null;
+  loadingKeys: ReadonlySet<string> | null;
 }
 
 /** Tracking state of one instance: the instance dict, committed values, expiry, loaders. */
@@ -69,8 +72,6 @@ export class InstanceState<T extends object = object> {
   readonly manager: ClassManager<T>;
   /** The instance's actual class. */
   readonly class_: Class<T>;
-  /** @internal The instance dict (the generated accessors read this field directly). */
-  dict_: Record<string, unknown>;
   /** @internal Committed values of changed attributes; `null` until the first change. */
   committed: Map<string, unknown> | null = null;
   /** @internal Fast-path bits of the impls that have a committed entry. */
@@ -89,19 +90,73 @@ export class InstanceState<T extends object = object> {
   strongObj: T | null = null;
   /** @internal Whether the state sits in its identity map's modified list. */
   inModifiedList = false;
-  private readonly ref: WeakRef<T>;
+  private ref: WeakRef<T>;
   private extra: StateExtra | null = null;
 
-  constructor(obj: T, manager: ClassManager<T>, dict?: Record<string, unknown>) {
+  constructor(obj: T, manager: ClassManager<T>) {
     this.manager = manager;
     this.class_ = (Object.getPrototypeOf(obj) as { constructor: Class<T> }).constructor;
-    this.dict_ = dict ?? {};
     this.ref = new WeakRef(obj);
   }
 
-  /** The object holding the loaded attribute values (a key is absent when not loaded); `{}` once the instance is gone. */
+  /**
+   * The object holding the loaded attribute values (a key is absent when not loaded); `{}` once
+   * the instance is gone. The state does not hold the dict itself: the dict belongs to the
+   * instance, and the state must not keep the instance (or its values) alive.
+   */
   get dict(): Record<string, unknown> {
-    return this.ref.deref() === undefined ? {} : this.dict_;
+    const obj = this.ref.deref();
+    if (obj === undefined) return {};
+    const dict = this.manager.dictGetter()(obj);
+    const loading = this.extra?.loadingKeys;
+    return loading ? this.guardDict(dict, loading) : dict;
+  }
+
+  /**
+   * While an asynchronous load is in flight, the loader writes through this guard: a value the
+   * user assigned meanwhile (the key now has a committed entry) is not overwritten by the load.
+   */
+  private guardDict(dict: Record<string, unknown>, loading: ReadonlySet<string>): Record<string, unknown> {
+    return new Proxy(dict, {
+      set: (target, key, value) => {
+        if (typeof key === "string" && loading.has(key) && this.committed?.has(key)) return true;
+        return Reflect.set(target, key, value);
+      },
+    });
+  }
+
+  /** @internal Binds this state to `obj` (a state handed to `setupInstance` for another object). */
+  attach(obj: T): void {
+    if (this.ref.deref() !== obj) this.ref = new WeakRef(obj);
+  }
+
+  /**
+   * @internal Records, for a state created after the instance already received values, what
+   * SQLAlchemy would have recorded at each of those first sets: no previous value.
+   */
+  adoptPendingValues(dict: Record<string, unknown>): void {
+    let any = false;
+    for (const [key, attr] of this.manager) {
+      if (!(key in dict) || attr.impl === undefined || !attr.impl.sendModifiedEvents) continue;
+      (this.committed ??= new Map()).set(key, NO_VALUE);
+      this.dirtyBits |= attr.impl.bit;
+      any = true;
+    }
+    if (any) this.modified = true;
+  }
+
+  /**
+   * @internal The generated setters' first-change path: records `old` as the committed value of
+   * `impl`'s attribute (exactly what `modifiedEvent` does for a plain scalar without listeners).
+   */
+  recordFirst(impl: AttributeImpl, old: unknown): void {
+    (this.committed ??= new Map()).set(impl.key, old);
+    this.dirtyBits |= impl.bit;
+    if (this.extra !== null) {
+      const lkv = this.extra.lastKnownValues;
+      if (lkv !== null && lkv.has(impl.key)) lkv.set(impl.key, NO_VALUE);
+    }
+    if (!this.modified) this.markModified(impl);
   }
 
   /** The instance, or `undefined` once it has been garbage collected. */
@@ -109,9 +164,12 @@ export class InstanceState<T extends object = object> {
     return this.ref.deref();
   }
 
-  /** The committed ("before") values of changed attributes, by key. */
-  get committedState(): Map<string, unknown> {
-    return (this.committed ??= new Map());
+  /**
+   * The committed ("before") values of changed attributes, by key. Read-only: change it through
+   * `commit(keys)` / `commitAll()`, which also keep the setters' fast paths in step.
+   */
+  get committedState(): ReadonlyMap<string, unknown> {
+    return this.committed ?? EMPTY_MAP;
   }
 
   /** Names of expired attributes. */
@@ -385,7 +443,7 @@ export class InstanceState<T extends object = object> {
     if (pending) throw this.asyncLoadError(requestedKey);
     const toLoad = this.keysToLoad();
     const loader = this.requireLoader(requestedKey);
-    const result = loader(this, toLoad, passive);
+    const result = this.callLoader(loader, toLoad, passive);
     if (isThenable(result)) {
       this.trackAsyncLoad(result, toLoad);
       throw this.asyncLoadError(requestedKey);
@@ -406,7 +464,7 @@ export class InstanceState<T extends object = object> {
     }
     if (toLoad.size === 0) return;
     const loader = this.requireLoader([...toLoad][0]!);
-    const result = loader(this, toLoad, PASSIVE_OFF);
+    const result = this.callLoader(loader, toLoad, PASSIVE_OFF);
     if (isThenable(result)) await this.trackAsyncLoad(result, toLoad);
     else for (const key of toLoad) expired.delete(key);
     if (keys === undefined) expired.clear();
@@ -434,6 +492,18 @@ export class InstanceState<T extends object = object> {
     return loader;
   }
 
+  private callLoader(loader: NonNullable<ClassManager<T>["expiredAttributeLoader"]>, keys: ReadonlySet<string>, passive: PassiveFlag): unknown {
+    const extra = this.getExtra();
+    extra.loadingKeys = keys;
+    let result: unknown;
+    try {
+      result = loader(this, keys, passive);
+    } finally {
+      if (!isThenable(result)) extra.loadingKeys = null;
+    }
+    return result;
+  }
+
   private trackAsyncLoad(result: PromiseLike<unknown>, keys: ReadonlySet<string>): Promise<void> {
     const extra = this.getExtra();
     const loading = Promise.resolve(result).then(
@@ -442,7 +512,10 @@ export class InstanceState<T extends object = object> {
       },
     );
     const settled = loading.finally(() => {
-      if (extra.loading === settled) extra.loading = null;
+      if (extra.loading === settled) {
+        extra.loading = null;
+        extra.loadingKeys = null;
+      }
     });
     // The in-flight load may have no awaiter yet (a synchronous read only started it).
     settled.catch(() => undefined);
@@ -472,6 +545,7 @@ export class InstanceState<T extends object = object> {
       info: null,
       attrs: null,
       loading: null,
+      loadingKeys: null,
     });
   }
 

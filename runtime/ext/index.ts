@@ -296,7 +296,8 @@ export class ClassInstrumentationAdapter<T extends object = object> extends Clas
 
   override setupInstance(instance: T, state?: InstanceState<T>): InstanceState<T> {
     this.adapted.initializeInstanceDict(this.class_, instance);
-    const s = state ?? new InstanceState<T>(instance, this, this.getDict(instance));
+    const s = state ?? new InstanceState<T>(instance, this);
+    s.attach(instance);
     this.adapted.installState(this.class_, instance, s as unknown as InstanceState);
     return s;
   }
