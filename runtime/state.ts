@@ -530,6 +530,16 @@ export class InstanceState<T extends object = object> {
     );
   }
 
+  /** Fires the `load` instance event (for persistence layers: the instance was loaded). */
+  fireLoad(context?: unknown): void {
+    for (const entry of this.manager.dispatch.load.items) (entry.call as Function)(this, context);
+  }
+
+  /** Fires the `refresh` instance event (for persistence layers: attributes were refreshed). */
+  fireRefresh(context?: unknown, keys?: ReadonlySet<string>): void {
+    for (const entry of this.manager.dispatch.refresh.items) (entry.call as Function)(this, context, keys);
+  }
+
   private fireExpire(keys: ReadonlySet<string> | undefined): void {
     const listeners = this.manager.dispatch.expire.items;
     for (const entry of listeners) (entry.call as (s: InstanceState, k: unknown) => void)(this as unknown as InstanceState, keys);

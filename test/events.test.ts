@@ -860,3 +860,22 @@ test("unknown event identifier or wrong target → InvalidRequestError 'No such 
   t.throws(() => listen({} as any, "classInstrument", fn), { instanceOf: InvalidRequestError, message: /No such event/ });
   t.throws(() => listen(Foo, "first_init" as any, fn), { instanceOf: InvalidRequestError, message: /No such event/ });
 });
+
+test("load and refresh instance events are dispatched by InstanceState.fireLoad / fireRefresh", (t) => {
+  class Doc {
+    declare title: string;
+  }
+  registerClass(Doc);
+  registerAttribute(Doc, "title");
+  const seen: unknown[] = [];
+  listen(Doc, "load", (target, context) => seen.push(["load", target, context]));
+  listen(Doc, "refresh", (target, context, keys) => seen.push(["refresh", target, context, keys && [...keys]]), { raw: false });
+  const d = new Doc();
+  const state = instanceState(d);
+  state.fireLoad("ctx1");
+  state.fireRefresh("ctx2", new Set(["title"]));
+  t.deepEqual(seen, [
+    ["load", d, "ctx1"],
+    ["refresh", d, "ctx2", ["title"]],
+  ]);
+});
