@@ -25,7 +25,7 @@ import {
   instrumentationListeners,
   type InstrumentationEventName,
 } from "./dispatch.js";
-import { ReservedAttributeError } from "./errors.js";
+import { InvalidRequestError, ReservedAttributeError } from "./errors.js";
 import { lookups, defaultOptManagerOfClass, defaultInstanceState, defaultInstanceDict, unmappedClass } from "./lookups.js";
 import { InstanceState } from "./state.js";
 import type { AttributeImpl, InstrumentedAttribute } from "./attributes.js";
@@ -322,7 +322,9 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
   getImpl(key: string): AttributeImpl {
     const attr = this.get(key);
     if (attr === undefined || attr.impl === undefined) {
-      throw new ReferenceError(`${className(this.class_)}.${key} is not an instrumented attribute`);
+      throw new InvalidRequestError(
+        `${className(this.class_)}.${key} is not an instrumented attribute; register it with registerAttribute(${className(this.class_)}, "${key}").`,
+      );
     }
     return attr.impl;
   }
