@@ -9,7 +9,6 @@
  */
 import test from "ava";
 import type { ExecutionContext } from "ava";
-import { inspect, isDeepStrictEqual } from "node:util";
 import {
   ATTR_WAS_SET,
   ArgumentError,
@@ -45,58 +44,15 @@ import {
   unregisterClass,
 } from "../runtime/index.js";
 import type { InstanceState } from "../runtime/index.js";
+import { collectGarbage, histEq, sameList, show } from "./helpers.js";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-type Triple = [readonly unknown[], readonly unknown[], readonly unknown[]];
-interface HistoryLike {
-  readonly added: readonly unknown[];
-  readonly unchanged: readonly unknown[];
-  readonly deleted: readonly unknown[];
-}
-
-/** Plain data (object literal or plain array) compares structurally; anything else by identity. */
-function isPlainData(v: unknown): boolean {
-  if (typeof v !== "object" || v === null) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === Array.prototype;
-}
-
-function sameItem(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  return isPlainData(a) && isPlainData(b) && isDeepStrictEqual(a, b);
-}
-
-function sameList(actual: readonly unknown[], expected: readonly unknown[]): boolean {
-  return actual.length === expected.length && actual.every((v, i) => sameItem(v, expected[i]));
-}
-
-function show(v: unknown): string {
-  return inspect(v, { depth: 3, breakLength: Infinity });
-}
-
-/** Asserts a History equals `(added, unchanged, deleted)`; members of classes compare by identity. */
-function histEq(t: ExecutionContext, h: HistoryLike, expected: Triple, label = ""): void {
-  const actual: Triple = [Array.from(h.added), Array.from(h.unchanged), Array.from(h.deleted)];
-  const ok = actual.every((list, i) => sameList(list, expected[i]!));
-  t.true(ok, `${label}history ${show(actual)} expected ${show(expected)}`);
-}
 
 /** Asserts a collection's members, in order and by identity. */
 function itemsEq(t: ExecutionContext, coll: Iterable<unknown>, expected: readonly unknown[], label = ""): void {
   const actual = Array.from(coll);
   t.true(sameList(actual, expected), `${label}collection ${show(actual)} expected ${show(expected)}`);
-}
-
-/** Lets pending jobs finish, then forces full garbage collections. */
-async function collectGarbage(): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc !== "function") throw new Error("run ava with --expose-gc (see ava.config.mjs)");
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    gc();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import {
   registerClass,
   unregisterAttribute,
 } from "../runtime/index.js";
+import { type HistoryLike, hist, labeller } from "./helpers.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -47,31 +48,11 @@ class Entity {
   }
 }
 
-/**
- * Maps objects to labels: objects carrying a `name` use it, objects given in `known` use their
- * key there, anything else becomes "<?>". Arrays and iterables are mapped element-wise.
- */
-function labeller(known: Record<string, unknown> = {}): (v: unknown) => unknown {
-  const names = new Map<unknown, string>();
-  for (const [k, v] of Object.entries(known)) names.set(v, k);
-  const label = (v: unknown): unknown => {
-    if (names.has(v)) return names.get(v);
-    if (v === null || v === undefined) return v;
-    if (typeof v !== "object" && typeof v !== "function") return v;
-    if (Array.isArray(v)) return [...v].map(label);
-    if (v instanceof Set) return [...v].map(label);
-    const n = (v as { name?: unknown }).name;
-    if (typeof n === "string") return n;
-    return "<?>";
-  };
-  return label;
-}
-
 const L = labeller();
 
 /** History as three label arrays: [added, unchanged, deleted]. */
-function H(h: { added: readonly unknown[]; unchanged: readonly unknown[]; deleted: readonly unknown[] }): unknown[][] {
-  return [[...h.added].map(L), [...h.unchanged].map(L), [...h.deleted].map(L)];
+function H(h: HistoryLike): unknown[][] {
+  return hist(h).map((list) => list.map(L));
 }
 
 function someattrHistory(f: object, key = "someattr"): unknown[][] {

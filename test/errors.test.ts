@@ -34,19 +34,7 @@ import {
 } from "../runtime/index.js";
 // internal: used only to put the default factory back after the extension test
 import { setInstrumentationFactory } from "../runtime/instrumentation.js";
-
-function forceGc(): void {
-  const g = globalThis.gc;
-  if (typeof g !== "function") throw new Error("tests must run with --expose-gc");
-  g();
-}
-
-async function gcRounds(ref: WeakRef<object>): Promise<void> {
-  for (let i = 0; i < 10 && ref.deref() !== undefined; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    forceGc();
-  }
-}
+import { gcRounds } from "./helpers.js";
 
 /** `listen` without its typed overloads, to pass what the types (rightly) reject. */
 const untypedListen = listen as unknown as (target: unknown, identifier: string, fn: Function) => void;

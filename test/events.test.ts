@@ -21,21 +21,9 @@ import {
   removeListener,
   unregisterClass,
 } from "../runtime/index.js";
+import { labeller } from "./helpers.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-/** Maps known objects to names so identity-sensitive results compare readably. */
-function labeller(known: Record<string, unknown>): (v: unknown) => unknown {
-  const names = new Map<unknown, string>();
-  for (const [k, v] of Object.entries(known)) names.set(v, k);
-  const label = (v: unknown): unknown => {
-    if (names.has(v)) return names.get(v);
-    if (v === null || v === undefined || (typeof v !== "object" && typeof v !== "function")) return v;
-    if (Array.isArray(v)) return [...v].map(label);
-    return "<?>";
-  };
-  return label;
-}
 
 // ---------------------------------------------------------------------------------------------
 // ListenerTest

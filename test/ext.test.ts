@@ -61,6 +61,7 @@ import {
   instrumentationFinders,
   reinstallDefaultLookups,
 } from "../runtime/ext/index.js";
+import { hist } from "./helpers.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- instances of generated classes are untyped */
 type AnyClass = new (...args: any[]) => any;
@@ -80,10 +81,6 @@ function registry(): ExtendedInstrumentationRegistry {
   const factory = getInstrumentationFactory();
   if (!(factory instanceof ExtendedInstrumentationRegistry)) throw new Error("the extended registry is not installed");
   return factory;
-}
-
-function hist(h: { added: readonly unknown[]; unchanged: readonly unknown[]; deleted: readonly unknown[] }) {
-  return [[...h.added], [...h.unchanged], [...h.deleted]];
 }
 
 // ---------------------------------------------------------------------------------------------

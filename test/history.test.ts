@@ -12,7 +12,6 @@
  */
 import test from "ava";
 import type { ExecutionContext } from "ava";
-import { inspect, isDeepStrictEqual } from "node:util";
 import {
   InvalidRequestError,
   adapterOf,
@@ -30,55 +29,14 @@ import {
   registerAttribute,
   registerClass,
 } from "../runtime/index.js";
+import { type HistoryLike, type Triple, hist, histEq, sameItem, show } from "./helpers.js";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-type Triple = [readonly unknown[], readonly unknown[], readonly unknown[]];
-interface HistoryLike {
-  readonly added: readonly unknown[];
-  readonly unchanged: readonly unknown[];
-  readonly deleted: readonly unknown[];
-}
-
-function isPlainData(v: unknown): boolean {
-  if (typeof v !== "object" || v === null) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === Array.prototype;
-}
-
-/** Plain data compares structurally; instances (and everything else) by identity. */
-function sameItem(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  return isPlainData(a) && isPlainData(b) && isDeepStrictEqual(a, b);
-}
-
-function sameList(actual: readonly unknown[], expected: readonly unknown[]): boolean {
-  return actual.length === expected.length && actual.every((v, i) => sameItem(v, expected[i]));
-}
-
-function show(v: unknown): string {
-  try {
-    return inspect(v, { depth: 3, breakLength: Infinity });
-  } catch {
-    return String(Object.prototype.toString.call(v));
-  }
-}
-
-function asTriple(h: HistoryLike): Triple {
-  return [Array.from(h.added), Array.from(h.unchanged), Array.from(h.deleted)];
-}
-
-/** Asserts `(added, unchanged, deleted)`; `()` and `[]` of SQLAlchemy are both `[]` here. */
-function histEq(t: ExecutionContext, h: HistoryLike, expected: Triple, label = ""): void {
-  const actual = asTriple(h);
-  const ok = actual.every((list, i) => sameList(list, expected[i]!));
-  t.true(ok, `${label}history ${show(actual)} expected ${show(expected)}`);
-}
-
 /** Same, ignoring order inside each of the three lists (SQLAlchemy compares `set(x)`). */
 function histSetEq(t: ExecutionContext, h: HistoryLike, expected: Triple, label = ""): void {
-  const actual = asTriple(h);
+  const actual = hist(h);
   const ok = actual.every((list, i) => {
     const exp = expected[i]!;
     return list.length === exp.length && exp.every((e) => list.some((a) => sameItem(a, e)));

@@ -15,29 +15,13 @@ import {
   registerClass,
   setCommittedValue,
 } from "../runtime/index.js";
-
-function forceGc(): void {
-  const g = globalThis.gc;
-  if (typeof g !== "function") throw new Error("tests must run with --expose-gc");
-  g();
-}
-
-async function gcRounds(ref: WeakRef<object>, rounds = 10): Promise<void> {
-  for (let i = 0; i < rounds && ref.deref() !== undefined; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    forceGc();
-  }
-}
+import { forceGc, gcRounds, hist } from "./helpers.js";
 
 /** Same members, any order (ava compares Sets in insertion order). */
 function sameMembers(t: ExecutionContext, actual: Iterable<unknown>, expected: unknown[]): void {
   const got = [...actual];
   t.is(got.length, expected.length);
   for (const e of expected) t.true(got.includes(e));
-}
-
-function hist(h: { added: readonly unknown[]; unchanged: readonly unknown[]; deleted: readonly unknown[] }) {
-  return [[...h.added], [...h.unchanged], [...h.deleted]];
 }
 
 function makeFoo() {

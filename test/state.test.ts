@@ -26,24 +26,7 @@ import {
   removeListener,
   setAttribute,
 } from "../runtime/index.js";
-
-function forceGc(): void {
-  const g = globalThis.gc;
-  if (typeof g !== "function") throw new Error("tests must run with --expose-gc");
-  g();
-}
-
-/** Collects garbage until `ref` is cleared or a few rounds passed. */
-async function collect(ref: WeakRef<object>): Promise<void> {
-  for (let i = 0; i < 10 && ref.deref() !== undefined; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    forceGc();
-  }
-}
-
-function hist(h: { added: readonly unknown[]; unchanged: readonly unknown[]; deleted: readonly unknown[] }) {
-  return [[...h.added], [...h.unchanged], [...h.deleted]];
-}
+import { gcRounds, hist, nextMacrotask } from "./helpers.js";
 
 type LoaderCall = string[];
 
@@ -431,7 +414,7 @@ function makeAsyncFoo() {
   registerClass(AsyncFoo, {
     expiredAttributeLoader: async (state: InstanceState, keys: Set<string>) => {
       calls.push([...keys].sort());
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextMacrotask();
       for (const k of keys) state.dict[k] = `loaded ${k}`;
     },
   });
@@ -557,7 +540,7 @@ test("state.obj() is undefined once the instance is collected: the state does no
     return { state, ref: new WeakRef(f) };
   }
   const { state, ref } = make();
-  await collect(ref);
+  await gcRounds(ref);
   t.is(ref.deref(), undefined);
   t.is(state.obj(), undefined);
 });
@@ -678,7 +661,7 @@ test("expire() invalidates the old collection: mutating it warns", async (t) => 
   });
   instanceState(f).expire();
   old.push("b");
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextMacrotask();
   t.true(warnings.some((m) => m.includes("This collection has been invalidated.")));
 });
 
