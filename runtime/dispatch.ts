@@ -136,8 +136,11 @@ export class AttributeDispatch {
 
 /** A listener on the instrumentation family, bound to a target class. */
 export interface InstrumentationListener extends ListenerEntry {
-  /** The class listened on (held weakly: the listener goes away with it). */
-  readonly target: WeakRef<Function>;
+  /**
+   * The class listened on, held weakly (the listener goes away with it). Typed structurally so
+   * that the published declarations do not require the ES2021 `WeakRef` lib.
+   */
+  readonly target: { deref(): Function | undefined };
 }
 
 /**

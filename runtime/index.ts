@@ -131,3 +131,21 @@ export {
   type MemberOf,
 } from "./events.js";
 export type { AttributeEventName, InstanceEventName, InstrumentationEventName } from "./dispatch.js";
+export {
+  beginConstruction,
+  enterConstruction,
+  failConstruction,
+  endConstruction,
+  type ConstructionFrame,
+} from "./construct.js";
+export {
+  mapped,
+  attribute,
+  transient,
+  defineMapped,
+  loadedValues,
+  type MappedOptions,
+  type AttributeOptions,
+  type MappedAttributeSpec,
+  type DefineMappedSpec,
+} from "./mapped.js";

@@ -1,0 +1,302 @@
+/**
+ * The decorators `@mapped`, `@attribute` and `@transient`, and {@link defineMapped}, the
+ * class-definition-time helper that the transformer's output calls.
+ *
+ * Two ways in:
+ * - Built with the transformer, the decorators are compiled away. The class body calls
+ *   `defineMapped(cls, spec)` from a static block with everything known at build time (attribute
+ *   names and kinds, a generated accessor factory per attribute), and its constructor is
+ *   rewritten around the construction frames of `construct.ts`.
+ * - Built without it (plain `tsc`, esbuild, swc), `@mapped` runs at class definition: it returns
+ *   a subclass whose constructor opens a construction frame around the original one, then moves
+ *   the instance's own data properties into its state (registering each as an attribute the
+ *   first time it is seen). Same tracking, two differences: `init` fires after the original
+ *   constructor body ran, and attribute kinds come from the first value seen, not declared types.
+ *
+ * Both ways install `toJSON` (unless the class has one) and a Node inspect hook that show the
+ * loaded attribute values.
+ *
+ * Collaborators: `construct.ts`, `instrumentation.ts` (`registerClass`), `attributes.ts`
+ * (`registerAttribute`), `accessors.ts` (the accessor factories).
+ */
+import { className, hasOwn, type Class } from "./base.js";
+import { InvalidRequestError } from "./errors.js";
+import { lookups } from "./lookups.js";
+import { registerClass, type ClassManager, type RegisterClassOptions } from "./instrumentation.js";
+import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./attributes.js";
+import { CONSTRUCTS, beginConstruction, endConstruction, enterConstruction, failConstruction } from "./construct.js";
+import { duckTypeCollection, type CollectionKind } from "./collections.js";
+import type { AccessorFactory } from "./accessors.js";
+
+/** Options of `@mapped(options)`: those of `registerClass`. */
+export type MappedOptions<T extends object = object> = RegisterClassOptions<T>;
+
+/** Options of `@attribute(options)`: those of `registerAttribute` (kind, collection class, ...). */
+export type AttributeOptions<T extends object = object> = Omit<RegisterAttributeOptions<T>, "accessor">;
+
+/** One attribute as the transformer describes it to {@link defineMapped}. */
+export interface MappedAttributeSpec {
+  /** The field name. */
+  readonly key: string;
+  /** Kind inferred from the declared type. */
+  readonly kind?: AttributeKind;
+  /** Collection shape inferred from the declared type (`kind: "collection"`). */
+  readonly collection?: CollectionKind;
+  /** The accessor factory generated at build time. */
+  readonly accessor?: AccessorFactory;
+  /** The `@attribute(...)` options, which override the inferred kind. */
+  readonly options?: AttributeOptions;
+}
+
+/** What the transformer knows about a mapped class at build time. */
+export interface DefineMappedSpec {
+  /** The `name` of an anonymous class (the transformer names it, then restores this one). */
+  readonly name?: string;
+  /** The `@mapped(options)` options (absent for `@mapped` and for mapped subclasses). */
+  readonly options?: MappedOptions;
+  /** The class's own attributes, in declaration order. */
+  readonly attributes: readonly MappedAttributeSpec[];
+}
+
+/** Node's `util.inspect.custom`, without importing `node:util`. */
+export const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
+
+const COLLECTION_CLASSES: Record<CollectionKind, RegisterAttributeOptions["collectionClass"]> = {
+  list: Array,
+  set: Set,
+  map: Map,
+};
+
+/**
+ * Registers `cls` with its attributes at class definition time and marks it as constructing
+ * through frames; returns `cls`. Called by the transformer's output from the class's first static
+ * block (class declarations) or around the class (class expressions).
+ */
+export function defineMapped<C extends Class>(cls: C, spec: DefineMappedSpec): C {
+  Object.defineProperty(cls, CONSTRUCTS, { value: true, configurable: true });
+  if (spec.name !== undefined) Object.defineProperty(cls, "name", { value: spec.name, configurable: true });
+  const manager = registerClass(cls, { finalize: false });
+  for (const attribute of spec.attributes) {
+    registerAttribute(cls, attribute.key, attributeOptions(attribute));
+  }
+  installSerialization(manager as unknown as ClassManager);
+  registerClass(cls, { ...spec.options });
+  return cls;
+}
+
+function attributeOptions(spec: MappedAttributeSpec): RegisterAttributeOptions {
+  const inferred: RegisterAttributeOptions = { kind: spec.kind ?? "scalar" };
+  if (spec.kind === "collection") inferred.collectionClass = COLLECTION_CLASSES[spec.collection ?? "list"];
+  const explicit = spec.options ?? {};
+  const merged: RegisterAttributeOptions = { ...inferred, ...explicit };
+  if (explicit.kind !== undefined && explicit.kind !== "collection" && explicit.collectionClass === undefined) delete merged.collectionClass;
+  if (explicit.kind === "collection" && explicit.collectionClass === undefined && spec.kind !== "collection") delete merged.collectionClass;
+  if (spec.accessor !== undefined) merged.accessor = spec.accessor;
+  return merged;
+}
+
+// ---------------------------------------------------------------------------------------------
+// toJSON and the inspect hook
+
+/** The loaded attribute values of `obj` (then its other own enumerable properties), as plain data. */
+export function loadedValues(obj: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of loadedEntries(obj)) out[key] = plainCollection(value);
+  for (const key of Object.keys(obj)) if (!hasOwn(out, key)) out[key] = (obj as Record<string, unknown>)[key];
+  return out;
+}
+
+/** `[key, value]` of each loaded attribute of `obj`, in the manager's order. */
+function loadedEntries(obj: object): Array<[string, unknown]> {
+  const manager = managerOfInstance(obj);
+  if (manager === undefined) return [];
+  const dict = lookups.instanceDict(obj);
+  const entries: Array<[string, unknown]> = [];
+  for (const key of manager.keys()) if (hasOwn(dict, key)) entries.push([key, dict[key]]);
+  return entries;
+}
+
+/** The manager of the nearest instrumented class of `obj`'s prototype chain. */
+function managerOfInstance(obj: object): ClassManager | undefined {
+  const state = lookups.instanceState(obj);
+  if (state !== undefined) return state.manager;
+  for (let proto = Object.getPrototypeOf(obj) as { constructor?: unknown } | null; proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (!hasOwn(proto, "constructor")) continue;
+    const manager = lookups.optManagerOfClass(proto.constructor);
+    if (manager !== undefined) return manager;
+  }
+  return undefined;
+}
+
+function plainCollection(value: unknown): unknown {
+  switch (duckTypeCollection(value)) {
+    case "list":
+      return Array.from(value as Iterable<unknown>);
+    case "set":
+      return Array.from(value as Iterable<unknown>);
+    case "map": {
+      const entries = Array.from(value as Iterable<[unknown, unknown]>);
+      return entries.every(([k]) => typeof k === "string") ? Object.fromEntries(entries) : entries;
+    }
+    default:
+      return value;
+  }
+}
+
+function toJSON(this: object): Record<string, unknown> {
+  return loadedValues(this);
+}
+
+const shownClasses = new WeakMap<Function, new () => object>();
+
+/** `util.inspect` shows `ClassName { key: value, ... }` with the loaded values (collections as themselves). */
+function inspect(this: object, depth: number, options: { depth?: number | null }, show?: (v: unknown, o: unknown) => string): unknown {
+  const cls = (Object.getPrototypeOf(this) as { constructor: Function }).constructor;
+  let Shown = shownClasses.get(cls);
+  if (Shown === undefined) {
+    const name = className(cls);
+    Shown = { [name]: class {} }[name]!;
+    shownClasses.set(cls, Shown);
+  }
+  const shown = new Shown() as Record<string, unknown>;
+  for (const [key, value] of loadedEntries(this)) shown[key] = value;
+  for (const key of Object.keys(this)) if (!hasOwn(shown, key)) shown[key] = (this as Record<string, unknown>)[key];
+  if (typeof show !== "function") return shown;
+  return show(shown, { ...options, depth: options.depth === null || options.depth === undefined ? options.depth : depth });
+}
+
+function installSerialization(manager: ClassManager): void {
+  const proto = manager.class_.prototype as object;
+  if (!("toJSON" in proto)) manager.installMember("toJSON", toJSON);
+  if (!(INSPECT in proto)) manager.installMember(INSPECT, inspect);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decorators
+
+type AnyClass = Class;
+
+/** Per-class field options recorded by `@attribute` / `@transient` when they run (no transformer). */
+const fieldOptions = new WeakMap<object, Map<string, AttributeOptions | typeof TRANSIENT>>();
+const TRANSIENT: unique symbol = Symbol("transient") as never;
+/** TC39 field decorators run before their class decorator; without `context.metadata`, they wait here. */
+let pendingFields: Array<[string, AttributeOptions | typeof TRANSIENT]> = [];
+
+/**
+ * `@mapped` / `@mapped(options)`: instrument the class. With the transformer this decorator is
+ * compiled away; without it, the runtime path wraps the class (see the module comment).
+ */
+export function mapped<C extends AnyClass>(cls: C, context?: unknown): C;
+export function mapped(options: MappedOptions): <C extends AnyClass>(cls: C, context?: unknown) => C;
+export function mapped(arg: AnyClass | MappedOptions, context?: unknown): unknown {
+  if (typeof arg === "function") return mapAtRuntime(arg, undefined, context);
+  const options = arg;
+  return (cls: AnyClass, ctx?: unknown) => mapAtRuntime(cls, options, ctx);
+}
+
+/** `@attribute(options)`: the attribute's options (kind, collection class, trackParent, ...). */
+export function attribute(options: AttributeOptions = {}): (target: unknown, context: unknown) => void {
+  return (target, context) => recordField(target, context, options);
+}
+
+/** `@transient`: leave the field an ordinary field. */
+export function transient(target: unknown, context: unknown): void {
+  recordField(target, context, TRANSIENT);
+}
+
+function recordField(target: unknown, context: unknown, value: AttributeOptions | typeof TRANSIENT): void {
+  if (typeof context === "string") {
+    // experimentalDecorators: (prototype, key)
+    const owner = target as object;
+    let map = fieldOptions.get(owner);
+    if (map === undefined) fieldOptions.set(owner, (map = new Map()));
+    map.set(context, value);
+    return;
+  }
+  const ctx = context as { kind?: string; name?: unknown; metadata?: Record<PropertyKey, unknown> } | undefined;
+  if (ctx === undefined || ctx.kind !== "field" || typeof ctx.name !== "string") {
+    throw new InvalidRequestError("@attribute and @transient apply to instance fields with a string name.");
+  }
+  if (ctx.metadata !== undefined) {
+    const list = (ctx.metadata[FIELDS_META] ??= []) as Array<[string, AttributeOptions | typeof TRANSIENT]>;
+    list.push([ctx.name, value]);
+  } else {
+    pendingFields.push([ctx.name, value]);
+  }
+}
+
+const FIELDS_META = Symbol.for("class-instrumentation.fields");
+
+function fieldsOf(cls: AnyClass, context: unknown): Map<string, AttributeOptions | typeof TRANSIENT> {
+  const fields = new Map(fieldOptions.get(cls.prototype as object) ?? []);
+  const metadata = (context as { metadata?: Record<PropertyKey, unknown> } | undefined)?.metadata;
+  const listed = (metadata?.[FIELDS_META] as Array<[string, AttributeOptions | typeof TRANSIENT]> | undefined) ?? [];
+  for (const [key, value] of [...listed, ...pendingFields]) fields.set(key, value);
+  pendingFields = [];
+  return fields;
+}
+
+/**
+ * The runtime path: returns a subclass of `cls` (same name) whose constructor runs the original
+ * one inside a construction frame, then moves the instance's own data properties into its state.
+ */
+function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undefined, context: unknown): C {
+  if (typeof cls !== "function") throw new InvalidRequestError("@mapped applies to classes only.");
+  const fields = fieldsOf(cls, context);
+  const Mapped = wrapConstruction(cls, fields);
+  Object.defineProperty(Mapped, "name", { value: cls.name, configurable: true });
+  const attributes: MappedAttributeSpec[] = [];
+  for (const [key, value] of fields) if (value !== TRANSIENT) attributes.push({ key, options: value });
+  defineMapped(Mapped, { attributes, ...(options ? { options } : {}) });
+  return Mapped as C;
+}
+
+function wrapConstruction(cls: AnyClass, fields: Map<string, AttributeOptions | typeof TRANSIENT>): AnyClass {
+  const Base = cls as unknown as new (...args: unknown[]) => object;
+  const Mapped = class extends Base {
+    constructor(...args: unknown[]) {
+      const frame = beginConstruction(new.target, Mapped, args);
+      try {
+        super(...args);
+        enterConstruction(this, frame);
+        adoptOwnProperties(this, Mapped, fields);
+      } catch (error) {
+        failConstruction(frame, error);
+        throw error;
+      } finally {
+        endConstruction(frame);
+      }
+    }
+  };
+  return Mapped as unknown as AnyClass;
+}
+
+/** Moves `instance`'s own data properties into its state, through the attributes of `cls`. */
+function adoptOwnProperties(instance: object, cls: AnyClass, fields: Map<string, AttributeOptions | typeof TRANSIENT>): void {
+  const manager = managerOfInstance(instance);
+  if (manager === undefined) return;
+  for (const key of Object.keys(instance)) {
+    if (fields.get(key) === TRANSIENT) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(instance, key);
+    if (descriptor === undefined || !("value" in descriptor) || !descriptor.configurable) continue;
+    if (!manager.has(key)) registerAttribute(cls, key, { kind: kindOf(descriptor.value), ...collectionOf(descriptor.value) });
+    delete (instance as Record<string, unknown>)[key];
+    if (descriptor.value !== undefined) (instance as Record<string, unknown>)[key] = descriptor.value;
+  }
+}
+
+function kindOf(value: unknown): AttributeKind {
+  if (duckTypeCollection(value) !== undefined) return "collection";
+  if (typeof value === "object" && value !== null && lookups.instanceState(value) !== undefined) return "object";
+  return "scalar";
+}
+
+function collectionOf(value: unknown): Pick<RegisterAttributeOptions, "collectionClass"> {
+  const shape = duckTypeCollection(value);
+  return shape === undefined ? {} : { collectionClass: COLLECTION_CLASSES[shape] };
+}
+
+/** @internal Whether `cls` constructs through frames (transformed, or wrapped by `@mapped`). */
+export function constructsThroughFrames(cls: unknown): boolean {
+  return typeof cls === "function" && hasOwn(cls, CONSTRUCTS);
+}
