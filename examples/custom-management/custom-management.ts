@@ -249,5 +249,6 @@ export function main(): string[] {
 }
 
 if (require.main === module) {
-  for (const line of main()) console.log(line);
+  console.log("\n== custom instrumentation (class-instrumentation/ext): values and state kept in the instance's own slots");
+  for (const line of main()) console.log(`  ${line}`);
 }
