@@ -30,7 +30,10 @@ export function emitMappedClass(scope: EmitScope, info: MappedClassInfo): ts.Nod
   const binding: ClassBinding = { ref: name };
   const ctor = emitConstructor(scope, info, binding);
   const members: ts.ClassElement[] = [];
-  if (tsi.isClassDeclaration(node)) members.push(registrationBlock(scope, info, binding));
+  // The registration runs first, except after a static `__sa_instrumentation_manager__`: the
+  // extension reads that hook when the class is registered, so it must be defined by then.
+  const hook = tsi.isClassDeclaration(node) ? node.members.find((m) => isInstrumentationHook(tsi, m)) : undefined;
+  if (tsi.isClassDeclaration(node) && hook === undefined) members.push(registrationBlock(scope, info, binding));
   if (info.ctor === undefined) members.push(ctor);
   for (const member of node.members) {
     if (info.removedMembers.has(member)) continue;
@@ -38,6 +41,7 @@ export function emitMappedClass(scope: EmitScope, info: MappedClassInfo): ts.Nod
     else if (tsi.isConstructorDeclaration(member)) continue; // overload signatures: no runtime
     else if (tsi.isPropertyDeclaration(member) && info.strippedMembers.has(member)) members.push(keptField(scope, info, member));
     else members.push(scope.visit(member));
+    if (member === hook) members.push(registrationBlock(scope, info, binding));
   }
   const modifiers = withoutOwned(scope, info, node.modifiers);
   const heritage = node.heritageClauses?.map((h) => scope.visit(h));
@@ -46,6 +50,14 @@ export function emitMappedClass(scope: EmitScope, info: MappedClassInfo): ts.Nod
   const wrapped = f.createCallExpression(runtimeMember(scope, "defineMapped"), undefined, [expression, specObject(scope, info)]);
   tsi.setSourceMapRange(wrapped, sourceRange(tsi, node));
   return wrapped;
+}
+
+/** A static property named like the extension's hook (`static __sa_instrumentation_manager__ = ...`). */
+function isInstrumentationHook(tsi: typeof ts, member: ts.ClassElement): boolean {
+  if (!tsi.isPropertyDeclaration(member) || member.name === undefined) return false;
+  const isStatic = (tsi.getCombinedModifierFlags(member as ts.Declaration) & tsi.ModifierFlags.Static) !== 0;
+  const name = tsi.isIdentifier(member.name) || tsi.isStringLiteral(member.name) ? member.name.text : undefined;
+  return isStatic && name === "__sa_instrumentation_manager__";
 }
 
 /** `static { ci.defineMapped(C, { ... }); }`, first member: registered before any static initializer runs. */
