@@ -7,6 +7,7 @@
 import { instanceClassName } from "./base.js";
 import { UnmappedInstanceError } from "./errors.js";
 import { lookups } from "./lookups.js";
+import { runtimePathHooks } from "./construct.js";
 import type { InstanceState } from "./state.js";
 
 /** The state of `obj`; `UnmappedInstanceError` when `obj` is not an instance of an instrumented class. */
@@ -14,9 +15,11 @@ export function instanceState<T extends object>(obj: T): InstanceState<T> {
   if (obj === null || obj === undefined || (typeof obj !== "object" && typeof obj !== "function")) {
     throw new UnmappedInstanceError(`${String(obj)} is not an instance of an instrumented class and has no state.`);
   }
-  const state = lookups.instanceState(obj);
-  if (state !== undefined) return state as unknown as InstanceState<T>;
-  return adoptInstance(obj);
+  const state = lookups.instanceState(obj) ?? adoptInstance(obj);
+  // The runtime path of @mapped (no transformer): fields left as own data properties become attributes.
+  const absorb = runtimePathHooks.absorb;
+  if (absorb !== undefined) absorb(obj);
+  return state as unknown as InstanceState<T>;
 }
 
 /** The object holding `obj`'s loaded attribute values (a key is absent when not loaded). */

@@ -15,6 +15,7 @@
  */
 import { DICT_ATTR, DICT_OWNER, NO_VALUE, STATE_ATTR, ownDict } from "./base.js";
 import { instanceState } from "./access.js";
+import { enterPendingConstruction, isConstructing, runtimePathHooks } from "./construct.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import type { InstrumentedAttribute } from "./attributes.js";
 import { UnmappedInstanceError } from "./errors.js";
@@ -22,12 +23,17 @@ import { instanceClassName } from "./base.js";
 
 /** Slow-path read: loaders, defaults, state creation. */
 export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
+  enterPendingConstruction(obj); // the runtime path of @mapped: see construct.ts
   const state = instanceState(obj);
   return attr.requireImpl().get(state, lookups.instanceDict(obj));
 }
 
 /** Slow-path write: events, history, state creation. */
 export function slowSet(obj: object, attr: InstrumentedAttribute, value: unknown): void {
+  enterPendingConstruction(obj); // the runtime path of @mapped: see construct.ts
+  if (value === undefined && isConstructing(obj) && runtimePathHooks.isRuntimePath?.(obj) && !(attr.key in lookups.instanceDict(obj))) {
+    return; // a field declared without initializer ([[Set]] emit of a decorated field): never set, as with the transformer
+  }
   const impl = attr.requireImpl();
   if (impl.plainSet && lookups.instanceState(obj) === undefined && isDefaultManaged(obj)) {
     // A new object being filled in: no state needed yet (see adoptPendingValues).
@@ -76,8 +82,11 @@ export const ACCESSOR_PARAMS: readonly ["rt", "attr"] = ["rt", "attr"];
  * JavaScript source of the body of a factory `(rt: AccessorRuntime, attr) => PropertyDescriptor`
  * for attribute `key` (parameters named as {@link ACCESSOR_PARAMS}).
  */
-export function accessorSource(key: string): string {
+export function accessorSource(key: string, sourceUrl?: string): string {
   const k = JSON.stringify(key);
+  // A distinct source per class keeps V8 from sharing one compiled accessor (and its type
+  // feedback) between same-named attributes of different classes; it also names them in profiles.
+  const url = sourceUrl === undefined ? "" : `\n  //# sourceURL=${sourceUrl.replace(/[\s]/g, "_")}`;
   return `
   const STATE = rt.STATE, DICT = rt.DICT, OWNER = rt.OWNER, NO_VALUE = rt.NO_VALUE, slowGet = rt.slowGet, slowSet = rt.slowSet;
   function get() {
@@ -95,7 +104,7 @@ export function accessorSource(key: string): string {
         if ((s.dirtyBits & i.bit) === 0) {
           if (i.bit === 0) { slowSet(this, attr, v); return; }
           const old = d[${k}];
-          s.recordFirst(i, old === undefined && !(${k} in d) ? NO_VALUE : old);
+          s.recordFirst(i, old === undefined && !(${k} in d) ? NO_VALUE : old, this);
         }
         d[${k}] = v;
         return;
@@ -104,8 +113,10 @@ export function accessorSource(key: string): string {
     slowSet(this, attr, v);
   }
   get.instrumented = true;
-  return { get, set, configurable: true, enumerable: false };`;
+  return { get, set, configurable: true, enumerable: false };${url}`;
 }
+
+let accessorCount = 0;
 
 /** Builds the accessor descriptor of one attribute (see {@link accessorSource}). */
 export type AccessorFactory = (rt: AccessorRuntime, attr: InstrumentedAttribute) => PropertyDescriptor;
@@ -117,7 +128,8 @@ export function accessorFor(attr: InstrumentedAttribute): PropertyDescriptor {
   if (attr.accessorFactory !== undefined) return attr.accessorFactory(accessorRuntime, attr);
   if (codegenAvailable) {
     try {
-      const factory = new Function(...ACCESSOR_PARAMS, accessorSource(attr.key)) as AccessorFactory;
+      const url = `class-instrumentation/accessors/${attr.class_.name || "anonymous"}.${attr.key}/${++accessorCount}`;
+      const factory = new Function(...ACCESSOR_PARAMS, accessorSource(attr.key, url)) as AccessorFactory;
       return factory(accessorRuntime, attr);
     } catch {
       codegenAvailable = false; // e.g. a Content-Security-Policy without 'unsafe-eval'

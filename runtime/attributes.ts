@@ -42,6 +42,7 @@ import {
   type CollectionKind,
 } from "./collections.js";
 import { installBackrefListeners } from "./backref.js";
+import { runtimePathHooks } from "./construct.js";
 import type { AccessorFactory } from "./accessors.js";
 
 /** What an attribute event token stands for. */
@@ -931,7 +932,7 @@ export function attributeOf<T extends object, K extends keyof T & string>(cls: C
   if (manager === undefined) throw lookupsUnmapped(cls);
   const attr = manager.get(key);
   if (attr === undefined) {
-    throw new InvalidRequestError(`${className(cls)}.${key} is not an instrumented attribute of ${className(cls)}.`);
+    throw runtimePathHooks.unknownAttribute?.(cls, key) ?? new InvalidRequestError(`${className(cls)}.${key} is not an instrumented attribute of ${className(cls)}.`);
   }
   return attr as unknown as InstrumentedAttribute<T, T[K]>;
 }

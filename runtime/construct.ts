@@ -26,7 +26,7 @@
  *
  * Collaborators: `instrumentation.ts` (managers, `newStateIfNone`), `lookups.ts`, `dispatch.ts`.
  */
-import { hasOwn, ownDict } from "./base.js";
+import { DICT_ATTR, hasOwn, ownDict } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import type { ClassManager } from "./instrumentation.js";
@@ -35,26 +35,59 @@ import type { InstanceState } from "./state.js";
 /** Marks a class whose constructor opens construction frames (set by `defineMapped`). */
 export const CONSTRUCTS: unique symbol = Symbol.for("class-instrumentation.constructs") as never;
 
-/** The bookkeeping of one `new` expression across the instrumented constructors it runs. */
-export interface ConstructionFrame {
+/**
+ * The bookkeeping of one `new` expression across the instrumented constructors it runs. Frames
+ * are recycled (constructions nest strictly), so a frame must not be kept after its
+ * construction ended.
+ */
+export class ConstructionFrame {
   /** `new.target` of the construction. */
-  readonly newTarget: Function | undefined;
+  newTarget: Function | undefined = undefined;
   /** The most-derived instrumented class: its manager fires `init` / `initFailure`. */
-  readonly cls: Function;
-  /** The arguments given to the most-derived instrumented constructor. */
-  readonly args: unknown[];
+  cls: Function = Object;
   /** Number of constructors of this frame still running. */
-  depth: number;
+  depth = 0;
   /** The last instrumented class whose constructor joined (frames are joined going up the chain). */
-  lastClass: Function;
+  lastClass: Function = Object;
   /** Whether `this` exists (the first `enterConstruction` ran). */
-  entered: boolean;
+  entered = false;
   /** The instance, once entered. */
-  instance: object | undefined;
+  instance: object | undefined = undefined;
   /** Whether every `init` listener ran. */
-  initFired: boolean;
+  initFired = false;
   /** Whether `initFailure` fired already. */
-  failed: boolean;
+  failed = false;
+  /** The constructor's `arguments`, copied only when a listener asks for them. */
+  private source: ArrayLike<unknown> = [];
+  private copied: unknown[] | undefined = undefined;
+
+  /** The arguments given to the most-derived instrumented constructor. */
+  get args(): unknown[] {
+    return (this.copied ??= Array.prototype.slice.call(this.source) as unknown[]);
+  }
+
+  /** @internal Starts tracking a construction. */
+  open(newTarget: Function | undefined, cls: Function, args: ArrayLike<unknown>): this {
+    this.newTarget = newTarget;
+    this.cls = cls;
+    this.lastClass = cls;
+    this.source = args;
+    this.copied = undefined;
+    this.depth = 1;
+    this.entered = false;
+    this.instance = undefined;
+    this.initFired = false;
+    this.failed = false;
+    return this;
+  }
+
+  /** @internal Forgets the construction (the frame goes back to the pool). */
+  close(): void {
+    this.newTarget = undefined;
+    this.instance = undefined;
+    this.source = [];
+    this.copied = undefined;
+  }
 }
 
 /** Open frames, innermost last. Constructors are synchronous, so this is a plain stack. */
@@ -74,20 +107,13 @@ export function beginConstruction(newTarget: Function | undefined, cls: Function
     return top;
   }
   const owner = cls ?? constructingClassOf(newTarget);
-  const frame: ConstructionFrame = {
-    newTarget,
-    cls: owner,
-    args: Array.prototype.slice.call(args) as unknown[],
-    depth: 1,
-    lastClass: owner,
-    entered: false,
-    instance: undefined,
-    initFired: false,
-    failed: false,
-  };
+  const frame = (pool.pop() ?? new ConstructionFrame()).open(newTarget, owner, args);
   frames.push(frame);
   return frame;
 }
+
+/** Frames no longer in use (constructions nest strictly, so a small pool serves them all). */
+const pool: ConstructionFrame[] = [];
 
 /**
  * Right after `super()` (first statement of a base class's constructor). The first call of a
@@ -143,8 +169,14 @@ export function failConstruction(frame: ConstructionFrame, error: unknown): void
 /** In the `finally` of an instrumented constructor: closes the frame when its last constructor returns. */
 export function endConstruction(frame: ConstructionFrame): void {
   if (--frame.depth > 0) return;
-  const index = frames.lastIndexOf(frame);
-  if (index >= 0) frames.splice(index, 1);
+  if (frames[frames.length - 1] === frame) frames.pop();
+  else {
+    const index = frames.lastIndexOf(frame);
+    if (index < 0) return;
+    frames.splice(index, 1);
+  }
+  frame.close();
+  if (pool.length < 64) pool.push(frame);
 }
 
 /** @internal Number of open frames (tests assert that none leak). */
@@ -166,4 +198,42 @@ function constructingClassOf(newTarget: Function | undefined): Function {
   throw new InvalidRequestError(
     `Cannot construct ${String(newTarget?.name || "<anonymous class>")}: no class of its chain is instrumented.`,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks of the runtime path of `@mapped` (no transformer; see mapped.ts)
+
+/**
+ * @internal The runtime path's hook: called (when set) by `instanceState`, `isInstrumented`, the
+ * accessors' slow paths and toJSON/inspect on an instance, to make the own data properties that
+ * fields defined outside the `@mapped` wrapper left on it (an undecorated subclass's fields, a
+ * field first assigned after construction) attributes. Set by mapped.ts.
+ */
+export const runtimePathHooks: {
+  absorb: ((instance: object) => void) | undefined;
+  /** The error `attributeOf(cls, key)` throws for a key that a runtime-path class has not seen yet. */
+  unknownAttribute: ((cls: Function, key: string) => Error | undefined) | undefined;
+  /** Whether `instance`'s class was wrapped by the runtime path. */
+  isRuntimePath: ((instance: object) => boolean) | undefined;
+} = { absorb: undefined, unknownAttribute: undefined, isRuntimePath: undefined };
+
+/**
+ * @internal The runtime path's early `init`: when `instance` is the object of the innermost open
+ * frame that has not been entered yet (its class's constructor or field initializers are running,
+ * before the `@mapped` wrapper got `this`), enters it, firing `init` now. Called by the accessors'
+ * slow paths (a [[Set]] field initializer reaching an installed setter) and after an unmapped base
+ * class's constructor returned. Returns whether it entered.
+ */
+export function enterPendingConstruction(instance: object): boolean {
+  const top = frames[frames.length - 1];
+  if (top === undefined || top.entered || top.newTarget === undefined) return false;
+  if (Object.getPrototypeOf(instance) !== top.newTarget.prototype || hasOwn(instance, DICT_ATTR)) return false;
+  enterConstruction(instance, top);
+  return true;
+}
+
+/** @internal Whether `instance` is being constructed (a frame that entered with it is open). */
+export function isConstructing(instance: object): boolean {
+  for (let i = frames.length - 1; i >= 0; i--) if (frames[i]!.instance === instance) return true;
+  return false;
 }

@@ -30,6 +30,7 @@ import { lookups, defaultOptManagerOfClass, defaultInstanceState, defaultInstanc
 import { InstanceState } from "./state.js";
 import type { AttributeImpl, InstrumentedAttribute } from "./attributes.js";
 import { accessorFor } from "./accessors.js";
+import { runtimePathHooks } from "./construct.js";
 import { CollectionAdapter, prepareInstrumentation, type CollectionClass, type CollectionFactory } from "./collections.js";
 
 /** Loads expired attributes into `state.dict`; may return a Promise (see `loadExpired`). */
@@ -579,6 +580,7 @@ export function optManagerOfClass<T extends object>(cls: Class<T>): ClassManager
 
 /** Whether `key` is an attribute (local or inherited) of `obj`'s class. */
 export function isInstrumented(obj: object, key: string): boolean {
+  runtimePathHooks.absorb?.(obj); // the runtime path of @mapped: fields left as own properties
   const cls = (Object.getPrototypeOf(obj) as { constructor?: unknown } | null)?.constructor;
   return lookups.managerOfClass(cls).isInstrumented(key, true);
 }

@@ -10,8 +10,11 @@
  * - Built without it (plain `tsc`, esbuild, swc), `@mapped` runs at class definition: it returns
  *   a subclass whose constructor opens a construction frame around the original one, then moves
  *   the instance's own data properties into its state (registering each as an attribute the
- *   first time it is seen). Same tracking, two differences: `init` fires after the original
- *   constructor body ran, and attribute kinds come from the first value seen, not declared types.
+ *   first time it is seen); fields that appear later (an undecorated subclass's) are absorbed
+ *   when the runtime next looks at the instance (`runtimePathHooks` of construct.ts). Same
+ *   tracking; the differences (when `init` fires, kinds from the first value seen, fields known
+ *   from the first instance) are listed in docs/transformer.md and asserted by
+ *   test/runtime-path.test.ts.
  *
  * Both ways install `toJSON` (unless the class has one) and a Node inspect hook that show the
  * loaded attribute values.
@@ -24,7 +27,16 @@ import { InvalidRequestError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { registerClass, type ClassManager, type RegisterClassOptions } from "./instrumentation.js";
 import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./attributes.js";
-import { CONSTRUCTS, beginConstruction, endConstruction, enterConstruction, failConstruction } from "./construct.js";
+import {
+  CONSTRUCTS,
+  beginConstruction,
+  endConstruction,
+  enterConstruction,
+  enterPendingConstruction,
+  failConstruction,
+  isConstructing,
+  runtimePathHooks,
+} from "./construct.js";
 import { duckTypeCollection, type CollectionKind } from "./collections.js";
 import type { AccessorFactory } from "./accessors.js";
 
@@ -108,6 +120,7 @@ export function loadedValues(obj: object): Record<string, unknown> {
 
 /** `[key, value]` of each loaded attribute of `obj`, in the manager's order. */
 function loadedEntries(obj: object): Array<[string, unknown]> {
+  absorbOwnFields(obj);
   const manager = managerOfInstance(obj);
   if (manager === undefined) return [];
   const dict = lookups.instanceDict(obj);
@@ -236,30 +249,73 @@ function fieldsOf(cls: AnyClass, context: unknown): Map<string, AttributeOptions
   return fields;
 }
 
+/** What the runtime path knows about a class it wrapped (an own property of the wrapper). */
+interface RuntimePathInfo {
+  /** The `@attribute` / `@transient` options of the class's own fields. */
+  readonly fields: ReadonlyMap<string, AttributeOptions | typeof TRANSIENT>;
+  /**
+   * Own properties that the constructor of an unmapped base class left on instances: they stay
+   * ordinary properties, as with the transformer (which only instruments the mapped classes).
+   */
+  readonly baseKeys: Set<string>;
+}
+
+const RUNTIME_PATH = Symbol("class-instrumentation.runtime-path");
+
 /**
  * The runtime path: returns a subclass of `cls` (same name) whose constructor runs the original
  * one inside a construction frame, then moves the instance's own data properties into its state.
+ * When `cls` extends an unmapped class, a hook is put between the two: it enters the frame (fires
+ * `init`) right after the base constructor returned, before `cls`'s field initializers, and
+ * records the base's own properties, which stay ordinary properties.
  */
 function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undefined, context: unknown): C {
   if (typeof cls !== "function") throw new InvalidRequestError("@mapped applies to classes only.");
   const fields = fieldsOf(cls, context);
-  const Mapped = wrapConstruction(cls, fields);
+  const info: RuntimePathInfo = { fields, baseKeys: new Set() };
+  const parent = Object.getPrototypeOf(cls) as unknown;
+  if (typeof parent === "function" && parent !== Function.prototype && !chainConstructsThroughFrames(parent)) hookBase(cls, parent, info);
+  const Mapped = wrapConstruction(cls);
   Object.defineProperty(Mapped, "name", { value: cls.name, configurable: true });
+  Object.defineProperty(Mapped, RUNTIME_PATH, { value: info, configurable: true });
   const attributes: MappedAttributeSpec[] = [];
   for (const [key, value] of fields) if (value !== TRANSIENT) attributes.push({ key, options: value });
   defineMapped(Mapped, { attributes, ...(options ? { options } : {}) });
   return Mapped as C;
 }
 
-function wrapConstruction(cls: AnyClass, fields: Map<string, AttributeOptions | typeof TRANSIENT>): AnyClass {
+function chainConstructsThroughFrames(cls: unknown): boolean {
+  for (let c = cls; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) if (hasOwn(c, CONSTRUCTS)) return true;
+  return false;
+}
+
+/** Makes `super()` of `cls` go through a hook that runs `Parent`'s constructor, then enters the frame. */
+function hookBase(cls: AnyClass, Parent: Function, info: RuntimePathInfo): void {
+  const Base = Parent as new (...args: unknown[]) => object;
+  const Hook = class extends Base {
+    constructor(...args: unknown[]) {
+      super(...args);
+      for (const key of Object.keys(this)) info.baseKeys.add(key);
+      enterPendingConstruction(this);
+    }
+  };
+  Object.defineProperty(Hook, "name", { value: className(Parent), configurable: true });
+  Object.setPrototypeOf(cls, Hook);
+}
+
+function wrapConstruction(cls: AnyClass): AnyClass {
   const Base = cls as unknown as new (...args: unknown[]) => object;
   const Mapped = class extends Base {
     constructor(...args: unknown[]) {
       const frame = beginConstruction(new.target, Mapped, args);
       try {
         super(...args);
+        // As with the transformer, `init` listeners see no values yet and the field initializers'
+        // and constructor's values win over what they assign: the fields are taken off the
+        // instance, `init` fires, then the values are assigned through the attributes.
+        const values = detachOwnProperties(this, Mapped);
         enterConstruction(this, frame);
-        adoptOwnProperties(this, Mapped, fields);
+        for (const [key, value] of values) (this as Record<string, unknown>)[key] = value;
       } catch (error) {
         failConstruction(frame, error);
         throw error;
@@ -271,19 +327,97 @@ function wrapConstruction(cls: AnyClass, fields: Map<string, AttributeOptions | 
   return Mapped as unknown as AnyClass;
 }
 
-/** Moves `instance`'s own data properties into its state, through the attributes of `cls`. */
-function adoptOwnProperties(instance: object, cls: AnyClass, fields: Map<string, AttributeOptions | typeof TRANSIENT>): void {
-  const manager = managerOfInstance(instance);
-  if (manager === undefined) return;
-  for (const key of Object.keys(instance)) {
-    if (fields.get(key) === TRANSIENT) continue;
+/** The `@attribute` / `@transient` option of field `key` of `instance`'s classes, nearest first. */
+function fieldOption(instance: object, key: string): AttributeOptions | typeof TRANSIENT | undefined {
+  for (let proto = Object.getPrototypeOf(instance) as { constructor?: unknown } | null; proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const recorded = fieldOptions.get(proto)?.get(key);
+    if (recorded !== undefined) return recorded;
+    const ctor = proto.constructor;
+    if (hasOwn(proto, "constructor") && typeof ctor === "function" && hasOwn(ctor, RUNTIME_PATH)) {
+      const info = (ctor as { [RUNTIME_PATH]?: RuntimePathInfo })[RUNTIME_PATH]!;
+      const option = info.fields.get(key);
+      if (option !== undefined) return option;
+      if (info.baseKeys.has(key)) return TRANSIENT;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Moves `instance`'s own data properties into its state, registering the unseen ones as
+ * attributes of `cls` (kind from the value); `@transient` fields and an unmapped base's fields
+ * stay. Each value is assigned through the attribute: with a state, a pending addition.
+ */
+function adoptOwnProperties(instance: object, cls: AnyClass): void {
+  for (const [key, value] of detachOwnProperties(instance, cls)) (instance as Record<string, unknown>)[key] = value;
+}
+
+/**
+ * Takes `instance`'s own data properties that are (or become: registered on `cls`, kind from the
+ * value) attributes off it; returns the defined values, to be assigned through the attributes.
+ */
+function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, unknown]> {
+  const detached: Array<[string, unknown]> = [];
+  const keys = Object.keys(instance);
+  if (keys.length === 0 || managerOfInstance(instance) === undefined) return detached;
+  let manager: ClassManager | undefined;
+  for (const key of keys) {
+    if (fieldOption(instance, key) === TRANSIENT) continue;
     const descriptor = Object.getOwnPropertyDescriptor(instance, key);
     if (descriptor === undefined || !("value" in descriptor) || !descriptor.configurable) continue;
-    if (!manager.has(key)) registerAttribute(cls, key, { kind: kindOf(descriptor.value), ...collectionOf(descriptor.value) });
+    manager ??= (lookups.optManagerOfClass(cls) ?? registerClass(cls)) as unknown as ClassManager;
+    if (!manager.has(key)) {
+      const option = fieldOption(instance, key) as AttributeOptions | undefined;
+      registerAttribute(cls, key, { kind: kindOf(descriptor.value), ...collectionOf(descriptor.value), ...option });
+      if (!manager.isMapped) registerClass(cls);
+    }
     delete (instance as Record<string, unknown>)[key];
-    if (descriptor.value !== undefined) (instance as Record<string, unknown>)[key] = descriptor.value;
+    if (descriptor.value !== undefined) detached.push([key, descriptor.value]);
+  }
+  return detached;
+}
+
+let absorbing: object | undefined;
+
+/**
+ * The runtime path's late adoption (`runtimePathHooks.absorb`): own data properties of an
+ * instance of a wrapped hierarchy that appeared after the wrapper's constructor returned (the
+ * fields of an undecorated subclass, a field first assigned later) become attributes of the
+ * instance's class the next time the runtime looks at the instance. Not while it is being
+ * constructed (the wrapper adopts then), and never for classes built by the transformer.
+ */
+function absorbOwnFields(instance: object): void {
+  const proto = Object.getPrototypeOf(instance) as { constructor?: { [RUNTIME_PATH]?: RuntimePathInfo } } | null;
+  const cls = proto?.constructor;
+  if (typeof cls !== "function" || cls[RUNTIME_PATH] === undefined || absorbing === instance) return;
+  if (!hasOwn(proto!, "constructor") || isConstructing(instance)) return;
+  const outer = absorbing;
+  absorbing = instance;
+  try {
+    adoptOwnProperties(instance, cls as unknown as AnyClass);
+  } finally {
+    absorbing = outer;
   }
 }
+
+runtimePathHooks.absorb = absorbOwnFields;
+runtimePathHooks.isRuntimePath = (instance) =>
+  (Object.getPrototypeOf(instance) as { constructor?: { [RUNTIME_PATH]?: RuntimePathInfo } } | null)?.constructor?.[RUNTIME_PATH] !== undefined;
+
+/**
+ * `attributeOf(cls, key)` for a key `cls` does not have: for a class wrapped by the runtime path,
+ * an error that says why (its fields are learnt from its first instance) and what to do.
+ */
+runtimePathHooks.unknownAttribute = (cls: Function, key: string): Error | undefined => {
+  if ((cls as { [RUNTIME_PATH]?: RuntimePathInfo })[RUNTIME_PATH] === undefined) return undefined;
+  const name = className(cls);
+  return new InvalidRequestError(
+    `${name}.${key} is not an instrumented attribute of ${name} yet. ${name} was built without the class-instrumentation ` +
+      `transformer, so @mapped learns its fields from the first instance constructed. Declare the field with ` +
+      `@attribute({ ... }), construct an instance first, or build with the transformer: add ` +
+      `"plugins": [{ "transform": "class-instrumentation/transformer" }] to compilerOptions and compile with ts-patch's tspc.`,
+  );
+};
 
 function kindOf(value: unknown): AttributeKind {
   if (duckTypeCollection(value) !== undefined) return "collection";

@@ -149,19 +149,24 @@ export class InstanceState<T extends object = object> {
    * @internal The generated setters' first-change path: records `old` as the committed value of
    * `impl`'s attribute (exactly what `modifiedEvent` does for a plain scalar without listeners).
    */
-  recordFirst(impl: AttributeImpl, old: unknown): void {
+  recordFirst(impl: AttributeImpl, old: unknown, obj: T): void {
     (this.committed ??= new Map()).set(impl.key, old);
     this.dirtyBits |= impl.bit;
     if (this.extra !== null) {
       const lkv = this.extra.lastKnownValues;
       if (lkv !== null && lkv.has(impl.key)) lkv.set(impl.key, NO_VALUE);
     }
-    if (!this.modified) this.markModified(impl);
+    if (!this.modified) {
+      // The setter hands over its `this`: no WeakRef.deref() on this path (each deref keeps the
+      // target alive until the end of the task and costs more than the rest of the bookkeeping).
+      this.modified = true;
+      if (this.identityMap !== null) this.identityMap.markModified(this as unknown as InstanceState, obj);
+    }
   }
 
   /** The instance, or `undefined` once it has been garbage collected. */
   obj(): T | undefined {
-    return this.ref.deref();
+    return this.strongObj ?? this.ref.deref();
   }
 
   /**
