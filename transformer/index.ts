@@ -48,9 +48,15 @@ export function createTransformer(program?: ts.Program, options: CreateTransform
 }
 
 function build(tsi: typeof ts, program: ts.Program | undefined, config: unknown, sink: (d: ts.Diagnostic) => void): ts.TransformerFactory<ts.SourceFile> {
-  const version = tsi.versionMajorMinor;
-  const major = Number(version.split(".")[0]);
-  if (!(major >= 5 && major < 7)) {
+  if (!hasTransformerApi(tsi)) {
+    // TypeScript 7 (`require("typescript")` is only `{ version }`): nothing could run the factory or show a diagnostic.
+    throw new Error(
+      `[CI1011] class-instrumentation/transformer supports TypeScript ${SUPPORTED_TYPESCRIPT} (4.9 to 6.x), but the typescript package found is ${String(tsi.version)}, which has no transformer API. ` +
+        `Install TypeScript 6 next to it (npm i -D ts6@npm:typescript@6.0.3) and pass it: createTransformer(program, { ts: require("ts6") }), or vite({ typescript: require("ts6") }) for class-instrumentation/unplugin; ` +
+        `or build with tspc on TypeScript 6; or rely on the runtime path of @mapped.`,
+    );
+  }
+  if (!isSupportedTypeScript(tsi)) {
     let reported = false;
     return () => (file) => {
       if (!reported) {
@@ -69,6 +75,20 @@ function build(tsi: typeof ts, program: ts.Program | undefined, config: unknown,
     report: (file: ts.SourceFile, p: Problem) => sink(toDiagnostic(tsi, file, p)),
   };
   return transformMappedClasses(env);
+}
+
+/** The TypeScript versions the transformer runs on: 4.9 (ttypescript's last) to 6.x (7 has no transformer API). */
+export const SUPPORTED_TYPESCRIPT = ">=4.9 <7";
+
+/** Whether `tsi` is a TypeScript in {@link SUPPORTED_TYPESCRIPT} with the JS transformer API. */
+export function isSupportedTypeScript(tsi: typeof ts): boolean {
+  const [major, minor] = String(tsi.versionMajorMinor ?? tsi.version ?? "0.0").split(".").map(Number) as [number, number];
+  const inRange = (major === 4 && minor >= 9) || major === 5 || major === 6;
+  return inRange && hasTransformerApi(tsi);
+}
+
+function hasTransformerApi(tsi: typeof ts): boolean {
+  return typeof tsi.factory === "object" && typeof tsi.visitEachChild === "function" && typeof tsi.DiagnosticCategory === "object";
 }
 
 function loadTypeScript(): typeof ts {

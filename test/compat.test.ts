@@ -1,0 +1,322 @@
+/**
+ * Compatibility matrix, end to end: each host of docs/compatibility.md builds (or runs) a small
+ * app with the packed package installed like a user's, and the output is run and checked.
+ *
+ * Every fixture under `test/compat/<name>/` has its own package.json with exact versions. The
+ * test packs this repository (`npm pack`; `npm test` builds dist first), copies each fixture and
+ * the shared app (`test/compat/_app/src`) to a temporary directory, runs
+ * `npm install --no-audit --no-fund` there (nothing is reused between runs) and then the rows of
+ * that fixture, one after another. Fixtures install and run concurrently (installs: 4 at a time,
+ * builds: 2). The rows and their documented setup live in `test/compat/rows.json`; the results go
+ * to `docs/compat-results.json`, from which `scripts/compat-table.mjs` renders
+ * `docs/compatibility.md`.
+ *
+ * `COMPAT_ONLY=ts7,vite` restricts the run to some fixtures (the docs are then not rewritten).
+ */
+import test from "ava";
+import { execFile } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { SourceMap } from "node:module";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import type { ExecutionContext } from "ava";
+import * as ts from "typescript";
+import { createTransformer } from "../transformer/index.js";
+import { repoRoot } from "./transformer-harness.js";
+
+interface Row {
+  readonly id: string;
+  readonly host: string;
+  readonly versions: string;
+  readonly fixture?: string;
+  readonly external?: string;
+}
+
+interface Result {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const compatDir = path.join(repoRoot, "test", "compat");
+const rows = JSON.parse(readFileSync(path.join(compatDir, "rows.json"), "utf8")) as Row[];
+const only = process.env.COMPAT_ONLY?.split(",").filter((s) => s !== "");
+const workDir = mkdtempSync(path.join(tmpdir(), "ci-compat-"));
+const started = Date.now();
+const MINUTES = 60_000;
+
+/** Runs a command; never throws. */
+function sh(cwd: string, file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { cwd, env: { ...process.env, TSP_SKIP_CACHE: "1", npm_config_update_notifier: "false", ...env }, maxBuffer: 64 << 20, timeout: 6 * MINUTES },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        resolve({ status: error === null ? 0 : typeof code === "number" ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs a Node script of a fixture with this Node. */
+const node = (cwd: string, ...args: string[]): Promise<Result> => sh(cwd, process.execPath, args);
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+
+/** A small semaphore. */
+function limiter(slots: number): <T>(job: () => Promise<T>) => Promise<T> {
+  let free = slots;
+  const waiting: Array<() => void> = [];
+  return async (job) => {
+    if (free === 0) await new Promise<void>((r) => waiting.push(r));
+    else free--;
+    try {
+      return await job();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+const installSlot = limiter(4);
+const buildSlot = limiter(2);
+
+const packed: Promise<string> = (async () => {
+  const r = await sh(repoRoot, npm, ["pack", "--silent", "--pack-destination", workDir]);
+  if (r.status !== 0) throw new Error(`npm pack failed:\n${r.stderr}`);
+  const tgz = readdirSync(workDir).find((f) => f.endsWith(".tgz"))!;
+  renameSync(path.join(workDir, tgz), path.join(workDir, "class-instrumentation.tgz"));
+  return path.join(workDir, "class-instrumentation.tgz");
+})();
+
+const installs = new Map<string, Promise<string>>();
+/** Copies and installs a fixture (once); resolves to its directory. */
+function fixture(name: string): Promise<string> {
+  let p = installs.get(name);
+  if (p === undefined) {
+    p = (async () => {
+      await packed;
+      const dir = path.join(workDir, name);
+      cpSync(path.join(compatDir, "_app"), dir, { recursive: true });
+      cpSync(path.join(compatDir, name), dir, { recursive: true });
+      const r = await installSlot(() => sh(dir, npm, ["install", "--no-audit", "--no-fund", "--loglevel=error"]));
+      if (r.status !== 0) throw new Error(`npm install in ${name} failed:\n${r.stdout}\n${r.stderr}`);
+      return dir;
+    })();
+    installs.set(name, p);
+  }
+  return p;
+}
+
+/** Rows of one fixture run in order: each waits for the previous one. */
+const chains = new Map<string, Promise<unknown>>();
+function step<T>(fixtureName: string, job: (dir: string) => Promise<T>): Promise<T> {
+  const previous = chains.get(fixtureName) ?? fixture(fixtureName);
+  const next = previous.then(
+    () => fixture(fixtureName).then((dir) => buildSlot(() => job(dir))),
+    () => fixture(fixtureName).then((dir) => buildSlot(() => job(dir))),
+  );
+  chains.set(fixtureName, next.catch(() => undefined));
+  return next;
+}
+
+const output = (r: Result): string => `exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+/** The checks every host shares; `transformed` tells the build-time path from the runtime path. */
+function checkApp(t: ExecutionContext, r: Result, transformed: boolean): void {
+  t.is(r.status, 0, output(r));
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  const result = JSON.parse(line) as Record<string, unknown>;
+  t.is(result.transformed, transformed, line);
+  if (transformed) t.deepEqual(result.keysBefore, ["label", "note", "children", "parent", "tag"]);
+  t.deepEqual(result.own, [], "attributes are not own properties");
+  t.deepEqual(result.label, { added: ["renamed"], unchanged: [], deleted: ["root"] });
+  t.deepEqual(result.childrenAdded, ["leaf"]);
+  t.is(result.describe, "describe-marker renamed(1)");
+  t.deepEqual(result.json, { label: "leaf", children: [], parent: null, tag: "initial-tag" });
+}
+
+/** Maps `needle` in a bundle back through its source map: it must land on the user's line of models.ts. */
+function checkSourceMap(t: ExecutionContext, jsFile: string, mapFile: string): void {
+  const js = readFileSync(jsFile, "utf8");
+  const map = new SourceMap(JSON.parse(readFileSync(mapFile, "utf8")));
+  const models = readFileSync(path.join(compatDir, "_app", "src", "models.ts"), "utf8").split("\n");
+  for (const needle of ['"initial-tag"', "describe-marker"]) {
+    const at = js.indexOf(needle);
+    t.true(at >= 0, `${needle} in ${jsFile}`);
+    const before = js.slice(0, at).split("\n");
+    const entry = map.findEntry(before.length - 1, before[before.length - 1]!.length) as { originalSource?: string; originalLine?: number };
+    t.regex(entry.originalSource ?? "", /models\.ts$/, `${needle} maps to models.ts`);
+    const expected = models.findIndex((l) => l.includes(needle.replace(/"/g, "")));
+    t.is(entry.originalLine, expected, `${needle} maps to line ${expected + 1} of models.ts`);
+  }
+}
+
+const outcomes = new Map<string, { status: "pass" | "fail"; seconds: number }>();
+const titleToId = new Map<string, string>();
+
+/** One row of the matrix. */
+function row(id: string, body: (t: ExecutionContext) => Promise<void>): void {
+  const meta = rows.find((r) => r.id === id);
+  if (meta === undefined) throw new Error(`row ${id} is not in test/compat/rows.json`);
+  if (only !== undefined && !only.includes(meta.fixture ?? "")) return;
+  const title = `compat ${id}: ${meta.host}, ${meta.versions}`;
+  titleToId.set(title, id);
+  test(title, async (t) => {
+    t.timeout(9 * MINUTES);
+    await body(t);
+  });
+}
+
+/** Build with a command, then run `entry`. */
+function buildAndRun(id: string, fixtureName: string, transformed: boolean, build: (dir: string) => Promise<Result>, entry: string): void {
+  row(id, async (t) => {
+    const [b, r] = await step(fixtureName, async (dir) => {
+      const built = await build(dir);
+      return [built, built.status === 0 ? await node(dir, entry) : built] as const;
+    });
+    t.is(b.status, 0, output(b));
+    checkApp(t, r, transformed);
+  });
+}
+
+const bin = (dir: string, name: string): string => path.join(dir, "node_modules", ".bin", name);
+
+// Heavy fixtures first, so that they start installing first.
+row("ts-jest-compiler", async (t) => {
+  const r = await step("jest", (dir) => node(dir, "node_modules/jest/bin/jest.js", "-c", "jest.compiler.config.js", "--ci"));
+  t.is(r.status, 0, output(r));
+  t.regex(r.stderr, /1 passed/);
+});
+row("ts-jest-hook", async (t) => {
+  const r = await step("jest", (dir) => node(dir, "node_modules/jest/bin/jest.js", "-c", "jest.hook.config.js", "--ci"));
+  t.is(r.status, 0, output(r));
+  t.regex(r.stderr, /1 passed/);
+});
+row("unplugin-vite", async (t) => {
+  const dir = await fixture("vite");
+  const [b, r] = await step("vite", async (d) => {
+    const built = await node(d, "node_modules/vite/bin/vite.js", "build", "--logLevel", "warn");
+    return [built, await node(d, "dist/main.js")] as const;
+  });
+  t.is(b.status, 0, output(b));
+  checkApp(t, r, true);
+  checkSourceMap(t, path.join(dir, "dist", "main.js"), path.join(dir, "dist", "main.js.map"));
+});
+row("vitest", async (t) => {
+  const r = await step("vite", (dir) => node(dir, "node_modules/vitest/vitest.mjs", "run"));
+  t.is(r.status, 0, output(r));
+  t.regex(r.stdout, /1 passed/);
+});
+buildAndRun("ts-loader", "webpack", true, (dir) => node(dir, "build.js", "ts-loader"), "dist-ts-loader/main.js");
+buildAndRun("unplugin-webpack", "webpack", true, (dir) => node(dir, "build.js", "unplugin"), "dist-unplugin/main.js");
+row("unplugin-rollup", async (t) => {
+  const dir = await fixture("rollup-esbuild");
+  const [b, r] = await step("rollup-esbuild", async (d) => {
+    const built = await node(d, "node_modules/rollup/dist/bin/rollup", "-c", "--silent");
+    return [built, await node(d, "dist-rollup/main.js")] as const;
+  });
+  t.is(b.status, 0, output(b));
+  checkApp(t, r, true);
+  checkSourceMap(t, path.join(dir, "dist-rollup", "main.js"), path.join(dir, "dist-rollup", "main.js.map"));
+});
+row("unplugin-esbuild", async (t) => {
+  const dir = await fixture("rollup-esbuild");
+  const [b, r] = await step("rollup-esbuild", async (d) => {
+    const built = await node(d, "esbuild.mjs");
+    return [built, await node(d, "dist-esbuild/main.js")] as const;
+  });
+  t.is(b.status, 0, output(b));
+  checkApp(t, r, true);
+  checkSourceMap(t, path.join(dir, "dist-esbuild", "main.js"), path.join(dir, "dist-esbuild", "main.js.map"));
+});
+
+buildAndRun("tspc-ts5.0", "tspc-ts5.0", true, (dir) => node(dir, "node_modules/ts-patch/bin/tspc.js", "-p", "."), "dist/main.js");
+buildAndRun("tspc-ts5.4", "tspc-ts5.4", true, (dir) => node(dir, "node_modules/ts-patch/bin/tspc.js", "-p", "."), "dist/main.js");
+buildAndRun("tspc-ts5.9", "ts5.9", true, (dir) => node(dir, "node_modules/ts-patch/bin/tspc.js", "-p", "."), "dist/main.js");
+buildAndRun("tspc-ts6.0", "tspc-ts6.0", true, (dir) => node(dir, "node_modules/ts-patch/bin/tspc.js", "-p", "."), "dist/main.js");
+buildAndRun("ts-patch-install", "ts-patch-install", true, (dir) => node(dir, "node_modules/typescript/bin/tsc", "-p", "."), "dist/main.js");
+buildAndRun("ttsc-ts4.9", "ttsc-ts4.9", true, (dir) => node(dir, "node_modules/ttypescript/bin/tsc", "-p", "."), "dist/main.js");
+row("tspc4-ts6.0", async (t) => {
+  const [v, b, r] = await step("tspc4-ts6.0", async (dir) => {
+    // Node 22 from npm (the fixture pins node@22.23.3; npx uses that copy).
+    const node22 = (...args: string[]): Promise<Result> => sh(dir, npx, ["-y", "-p", "node@22.23.3", "node", ...args]);
+    const version = await node22("--version");
+    const built = await node22("node_modules/ts-patch/bin/tspc.js", "-p", ".");
+    return [version, built, built.status === 0 ? await node22("dist/main.js") : built] as const;
+  });
+  t.regex(v.stdout, /^v22\./, output(v));
+  t.is(b.status, 0, output(b));
+  checkApp(t, r, true);
+});
+
+buildAndRun("program-emit", "ts5.9", true, (dir) => node(dir, "emit.js"), "dist-emit/main.js");
+buildAndRun("transpile-module", "ts5.9", true, (dir) => node(dir, "transpile.js"), "dist-transpile/main.js");
+row("ts-node-compiler", async (t) => {
+  const r = await step("ts5.9", (dir) => node(dir, "node_modules/ts-node/dist/bin.js", "-C", "ts-patch/compiler", "src/main.ts"));
+  checkApp(t, r, true);
+});
+row("ts-node-hook", async (t) => {
+  const r = await step("ts5.9", (dir) => node(dir, "ts-node-hook.js"));
+  checkApp(t, r, true);
+});
+
+row("ts7-tsc", async (t) => {
+  const [b, r, p] = await step("ts7", async (dir) => {
+    const built = await node(dir, "node_modules/typescript/bin/tsc", "-p", ".");
+    return [built, await node(dir, "dist/main.js"), await node(dir, "check-plugin.js")] as const;
+  });
+  t.is(b.status, 0, `TypeScript 7 ignores the plugins entry silently\n${output(b)}`);
+  checkApp(t, r, false);
+  t.is(p.status, 0, output(p));
+  const plugin = JSON.parse(p.stdout.trim()) as { refused: string; transformedWithTs6: boolean };
+  t.regex(plugin.refused, /^\[CI1011\] .*>=4\.9 <7.* 7\.0\.2, which has no transformer API.*npm i -D ts6@npm:typescript@6\.0\.3.*typescript: require\("ts6"\)/s, "startup fails with a message naming the fix");
+  t.true(plugin.transformedWithTs6, "with TypeScript 6 passed as `typescript` the plugin works");
+});
+buildAndRun("plain-tsc", "runtime-path", false, (dir) => node(dir, "node_modules/typescript/bin/tsc", "-p", "."), "dist/main.js");
+row("tsx", async (t) => {
+  const r = await step("runtime-path", (dir) => sh(dir, bin(dir, "tsx"), ["src/main.ts"]));
+  checkApp(t, r, false);
+});
+buildAndRun("swc", "runtime-path", false, (dir) => node(dir, "swc.js"), "dist-swc/main.js");
+
+// In-process: the version check (no install needed).
+test("compat: an unsupported TypeScript gets one diagnostic naming the version found and the supported range", (t) => {
+  const messages: string[] = [];
+  const old = Object.create(ts, { version: { value: "4.8.4" }, versionMajorMinor: { value: "4.8" } }) as typeof ts;
+  const factory = createTransformer(undefined, { ts: old, onDiagnostic: (d) => messages.push(ts.flattenDiagnosticMessageText(d.messageText, "\n")) });
+  const source = ts.createSourceFile("a.ts", "class A {}\nclass B {}", ts.ScriptTarget.ES2022);
+  ts.transform([source, ts.createSourceFile("b.ts", "class C {}", ts.ScriptTarget.ES2022)], [factory]);
+  t.is(messages.length, 1);
+  t.regex(messages[0]!, /TypeScript 4\.8\.4/);
+  t.regex(messages[0]!, />=4\.9 <7/);
+  const ts7 = { version: "7.0.2", versionMajorMinor: "7.0" } as unknown as typeof ts;
+  t.throws(() => createTransformer(undefined, { ts: ts7 }), { message: /CI1011.*>=4\.9 <7.* 7\.0\.2, which has no transformer API/s });
+});
+
+test.afterEach.always((t) => {
+  // Hook titles read "afterEach.always hook for <test title>".
+  const id = [...titleToId].find(([title]) => t.title.endsWith(` for ${title}`))?.[1];
+  if (id !== undefined) outcomes.set(id, { status: t.passed ? "pass" : "fail", seconds: Math.round((Date.now() - started) / 1000) });
+});
+
+test.after.always(async () => {
+  rmSync(workDir, { recursive: true, force: true });
+  if (only !== undefined || outcomes.size === 0) return;
+  const results = {
+    generated: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    totalSeconds: Math.round((Date.now() - started) / 1000),
+    rows: rows.map((r) => {
+      if (r.external !== undefined) return { id: r.id, status: "external", coveredBy: r.external };
+      const o = outcomes.get(r.id);
+      return { id: r.id, status: o?.status ?? "not-run", finishedAfterSeconds: o?.seconds };
+    }),
+  };
+  writeFileSync(path.join(repoRoot, "docs", "compat-results.json"), JSON.stringify(results, null, 2) + "\n");
+  if (existsSync(path.join(repoRoot, "scripts", "compat-table.mjs"))) await node(repoRoot, "scripts/compat-table.mjs");
+});

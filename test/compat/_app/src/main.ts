@@ -1,0 +1,3 @@
+import { run } from "./app";
+
+console.log(JSON.stringify(run()));
