@@ -59,6 +59,12 @@ export interface MappedClassInfo {
   readonly removedMembers: ReadonlySet<ts.ClassElement>;
   /** `#private` and `@transient` fields with an initializer: kept, without it. */
   readonly strippedMembers: ReadonlySet<ts.PropertyDeclaration>;
+  /**
+   * Attribute keys that an unmapped base class declares as a field: its constructor may leave
+   * them as own data properties ([[Define]] semantics), which would shadow the accessors. The
+   * constructor moves such a property into the attribute right after `super()`.
+   */
+  readonly shadowedKeys: readonly string[];
 }
 
 /** The outcome of analysing one class. */
@@ -119,8 +125,43 @@ export function analyzeClass(env: TransformEnv, detector: Detector, node: ClassL
       ownedDecorators: owned,
       removedMembers: collector.removedMembers,
       strippedMembers: collector.strippedMembers,
+      shadowedKeys: derived ? shadowedKeys(env, detector, node, collector.attributes) : [],
     },
   };
+}
+
+/**
+ * Keys of `attributes` declared as instance fields (or parameter properties) by an unmapped class
+ * of the base chain (found through the checker, or in the same file). Under [[Define]] semantics
+ * (`useDefineForClassFields`) such a base constructor defines an own data property that hides the
+ * accessor of the attribute. A base class known only from a declaration file counts as unmapped.
+ */
+function shadowedKeys(env: TransformEnv, detector: Detector, node: ClassLike, attributes: readonly AttributeInfo[]): string[] {
+  const tsi = env.ts;
+  const keys = new Set(attributes.map((a) => a.key));
+  const found = new Set<string>();
+  const seen = new Set<ClassLike>();
+  const next = (cls: ClassLike): ClassLike | undefined => {
+    const expression = detector.baseExpression(cls);
+    return expression === undefined ? undefined : detector.classOfExpression(expression);
+  };
+  for (let base = next(node); base !== undefined && !seen.has(base); base = next(base)) {
+    seen.add(base);
+    if (!base.getSourceFile().isDeclarationFile && detector.isMappedClass(base)) continue;
+    for (const member of base.members) {
+      if (tsi.isConstructorDeclaration(member)) {
+        for (const param of member.parameters) {
+          if (isParameterProperty(tsi, param) && tsi.isIdentifier(param.name) && keys.has(param.name.text)) found.add(param.name.text);
+        }
+        continue;
+      }
+      if (!tsi.isPropertyDeclaration(member) || tsi.isPrivateIdentifier(member.name)) continue;
+      if ([tsi.SyntaxKind.StaticKeyword, tsi.SyntaxKind.DeclareKeyword, tsi.SyntaxKind.AbstractKeyword, tsi.SyntaxKind.AccessorKeyword].some((k) => hasModifier(tsi, member, k))) continue;
+      const key = attributeKey(tsi, member.name);
+      if (key !== undefined && keys.has(key)) found.add(key);
+    }
+  }
+  return attributes.map((a) => a.key).filter((k) => found.has(k));
 }
 
 /** Sorts the members of a mapped class into attributes, moved initializers and kept fields. */

@@ -30,6 +30,10 @@ interface ImportTable {
 export class Detector {
   private readonly imports = new WeakMap<ts.SourceFile, ImportTable>();
   private readonly mappedMemo = new WeakMap<ts.Node, boolean>();
+  /** Declaration file of a referenced project's output → its source file name (built lazily). */
+  private referenceSources: Map<string, string> | undefined;
+  /** Source files of referenced projects, parsed on demand (syntax-only recognition). */
+  private readonly parsedSources = new Map<string, ts.SourceFile | undefined>();
 
   constructor(private readonly env: TransformEnv) {}
 
@@ -78,7 +82,7 @@ export class Detector {
   classOfExpression(expr: ts.Expression): ClassLike | undefined {
     const tsi = this.env.ts;
     const checker = this.env.checker;
-    if (checker !== undefined) {
+    if (checker !== undefined && !this.isParsedSource(expr)) {
       const symbol = this.symbolOf(expr);
       if (symbol !== undefined) return this.classOfSymbol(symbol);
     }
@@ -90,7 +94,7 @@ export class Detector {
   classOfSymbol(symbol: ts.Symbol): ClassLike | undefined {
     const tsi = this.env.ts;
     for (const decl of symbol.declarations ?? []) {
-      if (tsi.isClassDeclaration(decl) || tsi.isClassExpression(decl)) return decl;
+      if (tsi.isClassDeclaration(decl) || tsi.isClassExpression(decl)) return this.sourceOfDeclaration(decl) ?? decl;
       if (tsi.isVariableDeclaration(decl) && decl.initializer !== undefined) {
         const init = skipOuterExpressions(tsi, decl.initializer);
         if (tsi.isClassExpression(init)) return init;
@@ -116,6 +120,59 @@ export class Detector {
     return found;
   }
 
+  /**
+   * A class of a referenced project's `.d.ts` output (`tspc -b`, project references) has lost its
+   * decorators: the class of the same name in that project's source file, parsed on its own
+   * (recognised syntactically), stands in for it.
+   */
+  private sourceOfDeclaration(decl: ClassLike): ClassLike | undefined {
+    const file = decl.getSourceFile();
+    if (!file.isDeclarationFile || decl.name === undefined) return undefined;
+    const sourceName = this.referenceSourceMap().get(normalizePath(file.fileName));
+    if (sourceName === undefined) return undefined;
+    let source = this.parsedSources.get(sourceName);
+    if (!this.parsedSources.has(sourceName)) {
+      const tsi = this.env.ts;
+      const text = tsi.sys.readFile(sourceName);
+      source = text === undefined ? undefined : tsi.createSourceFile(sourceName, text, tsi.ScriptTarget.Latest, true);
+      this.parsedSources.set(sourceName, source);
+    }
+    return source === undefined ? undefined : this.classInFile(source, decl.name.text);
+  }
+
+  /** Whether `node` belongs to a referenced project's source parsed here (not part of the program: no checker). */
+  private isParsedSource(node: ts.Node): boolean {
+    const file = node.getSourceFile();
+    return this.parsedSources.get(file.fileName) === file;
+  }
+
+  private referenceSourceMap(): Map<string, string> {
+    if (this.referenceSources !== undefined) return this.referenceSources;
+    const map = new Map<string, string>();
+    this.referenceSources = map;
+    const tsi = this.env.ts;
+    const references = this.env.program?.getResolvedProjectReferences?.() ?? [];
+    const ignoreCase = !tsi.sys.useCaseSensitiveFileNames;
+    const visit = (refs: readonly (ts.ResolvedProjectReference | undefined)[]): void => {
+      for (const ref of refs) {
+        if (ref === undefined) continue;
+        for (const input of ref.commandLine.fileNames) {
+          if (/\.d\.[cm]?ts$/.test(input)) continue;
+          for (const output of tsi.getOutputFileNames(ref.commandLine, input, ignoreCase)) {
+            if (/\.d\.[cm]?ts$/.test(output)) map.set(normalizePath(output), input);
+          }
+        }
+        if (ref.references !== undefined) visit(ref.references);
+      }
+    };
+    try {
+      visit(references);
+    } catch {
+      // A reference that cannot be mapped leaves its classes recognised from their declarations only.
+    }
+    return map;
+  }
+
   private symbolOf(expr: ts.Expression): ts.Symbol | undefined {
     const tsi = this.env.ts;
     const checker = this.env.checker!;
@@ -134,6 +191,7 @@ export class Detector {
   private resolveByChecker(callee: ts.Expression): RuntimeDecorator | undefined | "unresolved" {
     if (this.env.checker === undefined) return "unresolved";
     if (callee.pos < 0) return "unresolved";
+    if (this.isParsedSource(callee)) return "unresolved";
     const symbol = this.symbolOf(callee);
     if (symbol === undefined) return "unresolved";
     const decl = symbol.declarations![0]!;
@@ -171,6 +229,10 @@ export class Detector {
     this.imports.set(file, table);
     return table;
   }
+}
+
+function normalizePath(fileName: string): string {
+  return fileName.replace(/\\/g, "/");
 }
 
 /** Strips parentheses, type assertions and `satisfies` around an expression. */

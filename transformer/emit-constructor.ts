@@ -68,6 +68,7 @@ export function emitConstructor(scope: EmitScope, info: MappedClassInfo, binding
     ...beforeSuper,
     ...superStatement,
     enter,
+    ...info.shadowedKeys.map((key) => adoptShadowingProperty(scope, info, key)),
     ...info.parameterProperties.map((p) => parameterAssignment(scope, p)),
     ...info.fieldInits.map((init) => fieldAssignment(scope, init)),
     ...afterSuper,
@@ -154,6 +155,49 @@ function isPropertyModifier(tsi: typeof ts, m: ts.ModifierLike): boolean {
     m.kind === tsi.SyntaxKind.ProtectedKeyword ||
     m.kind === tsi.SyntaxKind.ReadonlyKeyword ||
     m.kind === tsi.SyntaxKind.OverrideKeyword
+  );
+}
+
+/**
+ * For an attribute that an unmapped base class declares as a field: its own data property (left
+ * by [[Define]] semantics) would hide the accessor. Assigned again below: `delete this.k;`.
+ * Otherwise its value moves into the attribute, as the runtime path of `@mapped` does:
+ * `if (Object.prototype.hasOwnProperty.call(this, "k")) { const v = this.k; delete this.k; if (v !== undefined) this.k = v; }`.
+ */
+function adoptShadowingProperty(scope: EmitScope, info: MappedClassInfo, key: string): ts.Statement {
+  const tsi = scope.ts;
+  const f = tsi.factory;
+  const access = (): ts.Expression =>
+    /^[A-Za-z_$][\w$]*$/.test(key)
+      ? f.createPropertyAccessExpression(f.createThis(), f.createIdentifier(key))
+      : f.createElementAccessExpression(f.createThis(), f.createStringLiteral(key));
+  const remove = f.createExpressionStatement(f.createDeleteExpression(access()));
+  const assignedLater =
+    info.parameterProperties.some((p) => tsi.isIdentifier(p.name) && p.name.text === key) ||
+    info.fieldInits.some((init) => init.role === "attribute" && info.attributes.some((a) => a.node === init.member && a.key === key));
+  if (assignedLater) return remove;
+  const value = f.createUniqueName("value");
+  const hasOwn = f.createCallExpression(
+    f.createPropertyAccessExpression(
+      f.createPropertyAccessExpression(f.createPropertyAccessExpression(f.createIdentifier("Object"), "prototype"), "hasOwnProperty"),
+      "call",
+    ),
+    undefined,
+    [f.createThis(), f.createStringLiteral(key)],
+  );
+  return f.createIfStatement(
+    hasOwn,
+    f.createBlock(
+      [
+        f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(value, undefined, undefined, access())], tsi.NodeFlags.Const)),
+        remove,
+        f.createIfStatement(
+          f.createStrictInequality(value, f.createVoidZero()),
+          f.createExpressionStatement(f.createAssignment(access(), value)),
+        ),
+      ],
+      true,
+    ),
   );
 }
 
