@@ -26,7 +26,7 @@
  *
  * Collaborators: `instrumentation.ts` (managers, `newStateIfNone`), `lookups.ts`, `dispatch.ts`.
  */
-import { DICT_ATTR, hasOwn, ownDict } from "./base.js";
+import { DICT_ATTR, MANAGER_ATTR, hasOwn, ownDict } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import type { ClassManager } from "./instrumentation.js";
@@ -106,10 +106,25 @@ export function beginConstruction(newTarget: Function | undefined, cls: Function
     if (cls !== undefined) top.lastClass = cls;
     return top;
   }
+  const decider = newTarget === cls ? cls : nearestConstructingClass(newTarget);
+  if (decider !== undefined && isFrameless(decider)) return FRAMELESS;
   const owner = cls ?? constructingClassOf(newTarget);
   const frame = (pool.pop() ?? new ConstructionFrame()).open(newTarget, owner, args);
   frames.push(frame);
   return frame;
+}
+
+/**
+ * The frame of constructions nobody listens to: a transformer-built, default-managed class whose
+ * manager has no `init` / `initFailure` listeners needs no bookkeeping beyond creating the dict.
+ * Every constructor of the chain decides alike (they all see the same most-derived class).
+ */
+const FRAMELESS = new ConstructionFrame();
+
+function isFrameless(owner: Function): boolean {
+  if (!hasOwn(owner, MANAGER_ATTR)) return false;
+  const manager = (owner as { [MANAGER_ATTR]?: ClassManager })[MANAGER_ATTR]!;
+  return manager.framelessConstruction && manager.dispatch.init.items.length === 0 && manager.dispatch.initFailure.items.length === 0;
 }
 
 /** Frames no longer in use (constructions nest strictly, so a small pool serves them all). */
@@ -123,6 +138,10 @@ const pool: ConstructionFrame[] = [];
  * where `init` is dispatched before the guarded call).
  */
 export function enterConstruction(instance: object, frame: ConstructionFrame): void {
+  if (frame === FRAMELESS) {
+    if ((instance as { [DICT_ATTR]?: unknown })[DICT_ATTR] === undefined) ownDict(instance);
+    return;
+  }
   if (frame.entered) return;
   frame.entered = true;
   frame.instance = instance;
@@ -156,7 +175,7 @@ function stateOf(manager: ClassManager, instance: object): InstanceState {
  * and only when `init` fired. The caller rethrows `error` unchanged.
  */
 export function failConstruction(frame: ConstructionFrame, error: unknown): void {
-  if (!frame.initFired || frame.failed) return;
+  if (frame === FRAMELESS || !frame.initFired || frame.failed) return;
   frame.failed = true;
   const manager: ClassManager | undefined = lookups.optManagerOfClass(frame.cls);
   if (manager === undefined || frame.instance === undefined) return;
@@ -168,7 +187,7 @@ export function failConstruction(frame: ConstructionFrame, error: unknown): void
 
 /** In the `finally` of an instrumented constructor: closes the frame when its last constructor returns. */
 export function endConstruction(frame: ConstructionFrame): void {
-  if (--frame.depth > 0) return;
+  if (frame === FRAMELESS || --frame.depth > 0) return;
   if (frames[frames.length - 1] === frame) frames.pop();
   else {
     const index = frames.lastIndexOf(frame);
@@ -191,6 +210,13 @@ function joinsAbove(last: Function, cls: Function | undefined): boolean {
 }
 
 /** The nearest class of `newTarget`'s chain (itself included) that opens construction frames. */
+function nearestConstructingClass(newTarget: Function | undefined): Function | undefined {
+  for (let c: unknown = newTarget; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    if (hasOwn(c, CONSTRUCTS)) return c as Function;
+  }
+  return undefined;
+}
+
 function constructingClassOf(newTarget: Function | undefined): Function {
   for (let c: unknown = newTarget; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
     if (hasOwn(c, CONSTRUCTS)) return c as Function;

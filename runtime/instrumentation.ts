@@ -110,6 +110,8 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
   bases: readonly ClassManager[];
   /** @internal Whether registration finished (`classInstrument` fired). */
   finalized = false;
+  /** @internal Constructions need no frame while nobody listens to `init` / `initFailure` (transformer-built, default-managed classes). */
+  framelessConstruction = false;
   /** @internal Managers of direct subclasses. */
   readonly subclasses: Set<ClassManager> = new Set();
   /** @internal Fast-path bits ever handed out in this hierarchy branch (never reused). */

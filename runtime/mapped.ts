@@ -24,7 +24,7 @@
  */
 import { className, hasOwn, type Class } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
-import { lookups } from "./lookups.js";
+import { defaultInstanceState, lookups } from "./lookups.js";
 import { registerClass, type ClassManager, type RegisterClassOptions } from "./instrumentation.js";
 import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./attributes.js";
 import {
@@ -93,6 +93,7 @@ export function defineMapped<C extends Class>(cls: C, spec: DefineMappedSpec): C
   }
   installSerialization(manager as unknown as ClassManager);
   registerClass(cls, { ...spec.options });
+  (manager as unknown as ClassManager).framelessConstruction = manager.stateGetter() === defaultInstanceState;
   return cls;
 }
 
@@ -281,6 +282,8 @@ function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undef
   const attributes: MappedAttributeSpec[] = [];
   for (const [key, value] of fields) if (value !== TRANSIENT) attributes.push({ key, options: value });
   defineMapped(Mapped, { attributes, ...(options ? { options } : {}) });
+  // The runtime path needs its construction frames even without listeners (isConstructing).
+  (lookups.managerOfClass(Mapped) as unknown as ClassManager).framelessConstruction = false;
   return Mapped as C;
 }
 

@@ -276,3 +276,88 @@ test("a recursive construction of the same class before super() does not join th
   ]);
   t.is(openConstructionFrames(), 0);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Constructions nobody listens to take no frame (the fast path); listeners added later are seen.
+
+/** A mapped class in the transformer's shape, without listeners. */
+function quietClass(name: string, base: Ctor | undefined, body?: (self: object) => void): Ctor {
+  let C: Ctor;
+  const Base = base as unknown as (new (...args: unknown[]) => object) | undefined;
+  if (Base === undefined) {
+    C = class {
+      constructor(...args: unknown[]) {
+        const frame = beginConstruction(new.target, C, args);
+        try {
+          enterConstruction(this, frame);
+          body?.(this);
+        } catch (error) {
+          failConstruction(frame, error);
+          throw error;
+        } finally {
+          endConstruction(frame);
+        }
+      }
+    };
+  } else {
+    C = class extends Base {
+      constructor(...args: unknown[]) {
+        const frame = beginConstruction(new.target, C, args);
+        try {
+          super(...args);
+          enterConstruction(this, frame);
+          body?.(this);
+        } catch (error) {
+          failConstruction(frame, error);
+          throw error;
+        } finally {
+          endConstruction(frame);
+        }
+      }
+    };
+  }
+  Object.defineProperty(C, "name", { value: name });
+  defineMapped(C, { attributes: [{ key: `${name.toLowerCase()}Value`, kind: "scalar" }] });
+  return C;
+}
+
+test("a base's non-propagating init listener does not fire for a listener-less mapped subclass", (t) => {
+  const seen: unknown[] = [];
+  const A = quietClass("A", undefined);
+  const B = quietClass("B", A);
+  listen(A, "init", (_a, args) => void seen.push(["A", args]));
+  new (B as unknown as Newable)(1, 2);
+  t.deepEqual(seen, []);
+  new (A as unknown as Newable)(3);
+  t.deepEqual(seen, [["A", [3]]]);
+  t.is(openConstructionFrames(), 0);
+});
+
+test("a listener added after frameless constructions fires for the next one, with the arguments of new", (t) => {
+  const A = quietClass("A", undefined, (self) => void ((self as Record<string, unknown>)["aValue"] = 7));
+  const B = quietClass("B", A);
+  const first = new (B as unknown as Newable)("x");
+  t.deepEqual(Object.keys(first), [], "no own data properties on the fast path");
+  t.deepEqual([...instanceState(first).committedState.keys()], ["aValue"], "values set on the fast path are pending additions");
+  const seen: unknown[] = [];
+  listen(B, "init", (b, args) => void seen.push([Object.keys(b).length, args]));
+  listen(B, "initFailure", (_b, _args, error) => void seen.push(["failed", (error as Error).message]));
+  new (B as unknown as Newable)("y", 2);
+  t.deepEqual(seen, [[0, ["y", 2]]]);
+  t.is(openConstructionFrames(), 0);
+});
+
+test("a throwing constructor on the fast path rethrows unchanged and leaks no frame", (t) => {
+  const boom = new Error("boom");
+  const A = quietClass("A", undefined, () => {
+    throw boom;
+  });
+  const B = quietClass("B", A);
+  t.is(t.throws(() => new (B as unknown as Newable)()), boom);
+  t.is(openConstructionFrames(), 0);
+  const seen: unknown[] = [];
+  listen(B, "initFailure", (_b, args, error) => void seen.push([args, error]));
+  t.is(t.throws(() => new (B as unknown as Newable)(5)), boom);
+  t.deepEqual(seen, [[[5], boom]]);
+  t.is(openConstructionFrames(), 0);
+});
