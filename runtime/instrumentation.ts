@@ -473,10 +473,8 @@ function computeMemo(manager: ClassManager): ManagerMemo {
   return { allKeys, collectionKeys, scalarLoaderKeys };
 }
 
-let deprecationWarned = false;
+/** Every access warns, as in SQLAlchemy (Node prints a given warning text once per process anyway). */
 function warnDeferredScalarLoader(): void {
-  void deprecationWarned;
-  deprecationWarned = true;
   emitWarning("ClassManager.deferredScalarLoader is now named expiredAttributeLoader", "DeprecationWarning");
 }
 
