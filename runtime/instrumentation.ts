@@ -473,7 +473,7 @@ function computeMemo(manager: ClassManager): ManagerMemo {
   return { allKeys, collectionKeys, scalarLoaderKeys };
 }
 
-/** Every access warns, as in SQLAlchemy (Node prints a given warning text once per process anyway). */
+/** Every get and set of the deprecated alias warns, as in SQLAlchemy. */
 function warnDeferredScalarLoader(): void {
   emitWarning("ClassManager.deferredScalarLoader is now named expiredAttributeLoader", "DeprecationWarning");
 }
