@@ -84,9 +84,8 @@ export const DICT_OWNER: unique symbol = Symbol.for("class-instrumentation.dict-
 /** Key under which a class's manager is stored (a non-enumerable own property of the class). */
 export const MANAGER_ATTR: unique symbol = Symbol.for("class-instrumentation.manager") as never;
 
-/** Any class constructor (abstract ones included). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the constructor's arguments are the user's
-export type Class<T extends object = object> = abstract new (...args: any[]) => T;
+/** Any class constructor (abstract ones included), whatever its parameters. */
+export type Class<T extends object = object> = abstract new (...args: never[]) => T;
 
 /** The name of a class for messages: its `name`, or `<anonymous class>`. */
 export function className(cls: unknown): string {
