@@ -135,11 +135,20 @@ export function emitWarning(message: string, type = "InstrumentationWarning"): v
 /** An instance dict: attribute values by key, plus the owner mark. */
 export type InstanceDictObject = Record<string, unknown> & { [DICT_OWNER]?: object };
 
+/**
+ * Dicts are made by a constructor rather than `{}`: V8 sizes a constructor's objects from the
+ * properties its instances end up with (slack tracking), so a class's attribute values stay
+ * in-object instead of spilling past an object literal's four slots into a second allocation.
+ * The prototype is `Object.prototype`, so a dict is an ordinary object to everyone else.
+ */
+const InstanceDict = function InstanceDict(this: InstanceDictObject, owner: object) {
+  this[DICT_OWNER] = owner;
+} as unknown as new (owner: object) => InstanceDictObject;
+InstanceDict.prototype = Object.prototype;
+
 /** A new, empty dict owned by `owner`. */
 export function newDict(owner: object): InstanceDictObject {
-  const dict: InstanceDictObject = {};
-  dict[DICT_OWNER] = owner;
-  return dict;
+  return new InstanceDict(owner);
 }
 
 /**
