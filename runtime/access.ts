@@ -9,6 +9,7 @@ import { UnmappedInstanceError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { runtimePathHooks } from "./construct.js";
 import type { InstanceState } from "./state.js";
+import type { ClassManager } from "./instrumentation.js";
 
 /** The state of `obj`; `UnmappedInstanceError` when `obj` is not an instance of an instrumented class. */
 export function instanceState<T extends object>(obj: T): InstanceState<T> {
@@ -28,26 +29,27 @@ export function instanceDict(obj: object): Record<string, unknown> {
   return lookups.instanceDict(obj);
 }
 
-/** @internal The state of `obj`, or `undefined`; never creates one. */
-export function optInstanceState(obj: object): InstanceState | undefined {
-  return lookups.instanceState(obj);
+/** @internal The manager of the nearest instrumented class of `obj`'s prototype chain, or `undefined`. */
+export function optManagerForInstance(obj: object): ClassManager | undefined {
+  for (let proto = Object.getPrototypeOf(obj) as { constructor?: unknown } | null; proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (!Object.prototype.hasOwnProperty.call(proto, "constructor")) continue;
+    const manager = lookups.optManagerOfClass(proto.constructor);
+    if (manager !== undefined) return manager;
+  }
+  return undefined;
+}
+
+/** @internal Like {@link optManagerForInstance}; `UnmappedInstanceError` when there is none. */
+export function managerForInstance(obj: object): ClassManager {
+  const manager = optManagerForInstance(obj);
+  if (manager !== undefined) return manager;
+  throw new UnmappedInstanceError(
+    `Class '${instanceClassName(obj)}' is not instrumented: register it with registerClass() or decorate it with @mapped.`,
+  );
 }
 
 function adoptInstance<T extends object>(obj: T): InstanceState<T> {
-  let managed: unknown;
-  for (let proto = Object.getPrototypeOf(obj) as { constructor?: unknown } | null; proto !== null; proto = Object.getPrototypeOf(proto)) {
-    if (Object.prototype.hasOwnProperty.call(proto, "constructor") && lookups.optManagerOfClass(proto.constructor)) {
-      managed = proto.constructor;
-      break;
-    }
-  }
-  if (managed === undefined) {
-    throw new UnmappedInstanceError(
-      `Class '${instanceClassName(obj)}' is not instrumented: register it with registerClass() or decorate it with @mapped.`,
-    );
-  }
-  const manager = lookups.managerOfClass(managed);
-  const created = manager.newStateIfNone(obj);
+  const created = managerForInstance(obj).newStateIfNone(obj);
   const state = created ?? lookups.instanceState(obj);
   if (state === undefined) {
     throw new UnmappedInstanceError(`Class '${instanceClassName(obj)}' is instrumented, but this instance has no state.`);

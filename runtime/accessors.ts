@@ -14,12 +14,10 @@
  * build time; {@link accessorSource} is the single definition of it.
  */
 import { DICT_ATTR, DICT_OWNER, NO_VALUE, STATE_ATTR, ownDict } from "./base.js";
-import { instanceState } from "./access.js";
+import { instanceState, managerForInstance } from "./access.js";
 import { enterPendingConstruction, isConstructing, runtimePathHooks } from "./construct.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import type { InstrumentedAttribute } from "./attributes.js";
-import { UnmappedInstanceError } from "./errors.js";
-import { instanceClassName } from "./base.js";
 
 /** Slow-path read: loaders, defaults, state creation. */
 export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
@@ -45,14 +43,7 @@ export function slowSet(obj: object, attr: InstrumentedAttribute, value: unknown
 }
 
 function isDefaultManaged(obj: object): boolean {
-  for (let proto = Object.getPrototypeOf(obj) as { constructor?: unknown } | null; proto !== null; proto = Object.getPrototypeOf(proto)) {
-    if (!Object.prototype.hasOwnProperty.call(proto, "constructor")) continue;
-    const manager = lookups.optManagerOfClass(proto.constructor);
-    if (manager !== undefined) return manager.stateGetter() === defaultInstanceState;
-  }
-  throw new UnmappedInstanceError(
-    `Class '${instanceClassName(obj)}' is not instrumented: register it with registerClass() or decorate it with @mapped.`,
-  );
+  return managerForInstance(obj).stateGetter() === defaultInstanceState;
 }
 
 /** What generated accessor factories receive: the keys, sentinel and slow paths they use. */

@@ -120,6 +120,11 @@ export function instanceStr(obj: object): string {
   return `<${instanceClassName(obj)} #${objectId(obj)}>`;
 }
 
+/** Whether `cls` is `base` or extends it (`Object` covers every class). */
+export function isSubclass(cls: Function, base: Function): boolean {
+  return cls === base || base === Object || (base.prototype !== undefined && base.prototype !== null && base.prototype.isPrototypeOf(cls.prototype));
+}
+
 /** Own-property test that never triggers getters. */
 export function hasOwn(obj: object, key: PropertyKey): boolean {
   return Object.prototype.hasOwnProperty.call(obj, key);

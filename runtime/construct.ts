@@ -218,9 +218,8 @@ function nearestConstructingClass(newTarget: Function | undefined): Function | u
 }
 
 function constructingClassOf(newTarget: Function | undefined): Function {
-  for (let c: unknown = newTarget; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
-    if (hasOwn(c, CONSTRUCTS)) return c as Function;
-  }
+  const cls = nearestConstructingClass(newTarget);
+  if (cls !== undefined) return cls;
   throw new InvalidRequestError(
     `Cannot construct ${String(newTarget?.name || "<anonymous class>")}: no class of its chain is instrumented.`,
   );

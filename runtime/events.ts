@@ -9,7 +9,7 @@
  * class (instance events), or a class not instrumented yet (held until it is); any class
  * (instrumentation events; `propagate` defaults to true; `Object` covers every class).
  */
-import type { Class, Sentinel } from "./base.js";
+import { isSubclass, type Class, type Sentinel } from "./base.js";
 import {
   ATTRIBUTE_EVENT_NAMES,
   INSTANCE_EVENT_NAMES,
@@ -195,10 +195,6 @@ function resolveFamily(target: unknown, identifier: string): Family {
 function describe(target: unknown): string {
   if (typeof target === "function") return target.name || "<anonymous class>";
   return String(target);
-}
-
-function isSubclass(cls: Function, base: Function): boolean {
-  return cls === base || base === Object || (base.prototype !== undefined && base.prototype.isPrototypeOf(cls.prototype));
 }
 
 function entry(fn: Function, call: Function, propagate: boolean, options: ListenOptions): ListenerEntry {

@@ -16,7 +16,7 @@
  *   rewritten by the transformer or wrapped by `@mapped`, not for `registerClass` alone. For those,
  *   a state is created lazily, on first attribute access or `instanceState(obj)`.
  */
-import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, className, emitWarning, hasOwn, ownDict, type Class, type PassiveFlag } from "./base.js";
+import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, className, emitWarning, hasOwn, isSubclass, ownDict, type Class, type PassiveFlag } from "./base.js";
 import {
   type ListenerEntry,
   InstanceDispatch,
@@ -594,9 +594,7 @@ export function fireInstrumentationEvent(name: InstrumentationEventName, cls: Fu
       list.splice(list.indexOf(entry), 1);
       continue;
     }
-    const applies = entry.propagate
-      ? cls === target || (typeof target === "function" && target.prototype !== undefined && target.prototype.isPrototypeOf(cls.prototype)) || target === Object
-      : cls === target;
+    const applies = entry.propagate ? isSubclass(cls, target) : cls === target;
     if (applies) (entry.call as (...a: unknown[]) => void)(...args);
   }
 }

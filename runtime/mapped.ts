@@ -39,6 +39,7 @@ import {
 } from "./construct.js";
 import { duckTypeCollection, type CollectionKind } from "./collections.js";
 import type { AccessorFactory } from "./accessors.js";
+import { optManagerForInstance } from "./access.js";
 
 /** Options of `@mapped(options)`: those of `registerClass`. */
 export type MappedOptions<T extends object = object> = RegisterClassOptions<T>;
@@ -132,14 +133,7 @@ function loadedEntries(obj: object): Array<[string, unknown]> {
 
 /** The manager of the nearest instrumented class of `obj`'s prototype chain. */
 function managerOfInstance(obj: object): ClassManager | undefined {
-  const state = lookups.instanceState(obj);
-  if (state !== undefined) return state.manager;
-  for (let proto = Object.getPrototypeOf(obj) as { constructor?: unknown } | null; proto !== null; proto = Object.getPrototypeOf(proto)) {
-    if (!hasOwn(proto, "constructor")) continue;
-    const manager = lookups.optManagerOfClass(proto.constructor);
-    if (manager !== undefined) return manager;
-  }
-  return undefined;
+  return lookups.instanceState(obj)?.manager ?? optManagerForInstance(obj);
 }
 
 function plainCollection(value: unknown): unknown {
