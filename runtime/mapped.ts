@@ -69,6 +69,8 @@ export interface DefineMappedSpec {
   readonly options?: MappedOptions;
   /** The class's own attributes, in declaration order. */
   readonly attributes: readonly MappedAttributeSpec[];
+  /** @internal Constructions always open frames (the runtime path relies on them). */
+  readonly keepFrames?: boolean;
 }
 
 /** Node's `util.inspect.custom`, without importing `node:util`. */
@@ -94,7 +96,7 @@ export function defineMapped<C extends Class>(cls: C, spec: DefineMappedSpec): C
   }
   installSerialization(manager as unknown as ClassManager);
   registerClass(cls, { ...spec.options });
-  (manager as unknown as ClassManager).framelessConstruction = manager.stateGetter() === defaultInstanceState;
+  (manager as unknown as ClassManager).framelessConstruction = spec.keepFrames !== true && manager.stateGetter() === defaultInstanceState;
   return cls;
 }
 
@@ -275,9 +277,8 @@ function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undef
   Object.defineProperty(Mapped, RUNTIME_PATH, { value: info, configurable: true });
   const attributes: MappedAttributeSpec[] = [];
   for (const [key, value] of fields) if (value !== TRANSIENT) attributes.push({ key, options: value });
-  defineMapped(Mapped, { attributes, ...(options ? { options } : {}) });
   // The runtime path needs its construction frames even without listeners (isConstructing).
-  (lookups.managerOfClass(Mapped) as unknown as ClassManager).framelessConstruction = false;
+  defineMapped(Mapped, { attributes, keepFrames: true, ...(options ? { options } : {}) });
   return Mapped as C;
 }
 
