@@ -17,7 +17,7 @@ import { DICT_ATTR, DICT_OWNER, NO_VALUE, STATE_ATTR, ownDict } from "./base.js"
 import { instanceState, managerForInstance } from "./access.js";
 import { enterPendingConstruction, isConstructing, runtimePathHooks } from "./construct.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
-import type { InstrumentedAttribute } from "./attributes.js";
+import type { CollectionAttributeImpl, InstrumentedAttribute } from "./attributes.js";
 
 /** Slow-path read: loaders, defaults, state creation. */
 export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
@@ -33,10 +33,13 @@ export function slowSet(obj: object, attr: InstrumentedAttribute, value: unknown
     return; // a field declared without initializer ([[Set]] emit of a decorated field): never set, as with the transformer
   }
   const impl = attr.requireImpl();
-  if (impl.plainSet && lookups.instanceState(obj) === undefined && isDefaultManaged(obj)) {
+  if ((impl.plainSet || impl.collection) && lookups.instanceState(obj) === undefined && isDefaultManaged(obj)) {
     // A new object being filled in: no state needed yet (see adoptPendingValues).
-    ownDict(obj)[attr.key] = value;
-    return;
+    if (impl.plainSet) {
+      ownDict(obj)[attr.key] = value;
+      return;
+    }
+    if ((impl as CollectionAttributeImpl).initialSet(obj, ownDict(obj), value)) return;
   }
   const state = instanceState(obj);
   impl.set(state, lookups.instanceDict(obj), value, undefined);

@@ -33,10 +33,10 @@ import { instanceDict, instanceState } from "./access.js";
 import type { InstanceState, LoaderCallable } from "./state.js";
 import { PendingCollection } from "./state.js";
 import {
+  CollectionAdapter,
   adapterOf,
   bulkReplace,
   duckTypeCollection,
-  type CollectionAdapter,
   type CollectionClass,
   type CollectionFactory,
   type CollectionKind,
@@ -480,6 +480,8 @@ export class CollectionAttributeImpl extends AttributeImpl {
   /** Token of whole-collection assignment. */
   readonly bulkReplaceToken: AttributeEventToken = new AttributeEventToken(this, "bulkReplace");
   private readonly copyFn: ((collection: object) => unknown[]) | undefined;
+  /** @internal True when a first assignment may skip events: nobody listens and nothing loads (see {@link initialSet}). */
+  quietInit = false;
 
   constructor(
     cls: Class,
@@ -493,6 +495,44 @@ export class CollectionAttributeImpl extends AttributeImpl {
     this.factory = factory;
     this.duckTypedAs = duckTypeCollection(factory()) ?? "list";
     this.copyFn = options.copy;
+    this.refreshFlags();
+  }
+
+  override refreshFlags(): void {
+    super.refreshFlags();
+    const d = this.dispatch;
+    this.quietInit =
+      this.sendModifiedEvents &&
+      !this.trackParent &&
+      this.callable === undefined &&
+      !d.activeHistory &&
+      d.append.length === 0 &&
+      d.appendWithoutMutation.length === 0 &&
+      d.remove.length === 0 &&
+      d.bulkReplace.length === 0 &&
+      d.initCollection.length === 0 &&
+      d.disposeCollection.length === 0;
+  }
+
+  /**
+   * @internal The first assignment of a collection to an instance that has no state yet (a new
+   * object being filled in, default-managed): when nobody listens, the instrumented collection
+   * is built and filled silently, without creating the state, an empty placeholder and a bulk
+   * replace. A state created later records the value as a pending addition, which gives the
+   * same history as {@link set}. Returns false (nothing done) when `set` must run instead.
+   */
+  initialSet(owner: object, dict: Record<string, unknown>, value: unknown): boolean {
+    if (!this.quietInit || this.key in dict || adapterOf(value) !== undefined) return false;
+    if (duckTypeCollection(value) !== this.duckTypedAs) return false;
+    const data = this.factory();
+    const adapter = new CollectionAdapter(this, undefined, data, owner);
+    if (this.duckTypedAs === "map") {
+      for (const [k, v] of value as Map<unknown, unknown>) adapter.appendWithoutEvent(v, k);
+    } else {
+      adapter.appendMultipleWithoutEvent(value as Iterable<unknown>);
+    }
+    dict[this.key] = data;
+    return true;
   }
 
   protected defaultAcceptsScalarLoader(): boolean {

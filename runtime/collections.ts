@@ -13,6 +13,7 @@ import { NO_KEY, className, emitWarning } from "./base.js";
 import { ArgumentError, InvalidRequestError } from "./errors.js";
 import type { AttributeEventToken, CollectionAttributeImpl, AttributeImpl } from "./attributes.js";
 import type { InstanceState } from "./state.js";
+import { instanceState } from "./access.js";
 
 /** The three collection shapes. */
 export type CollectionKind = "list" | "set" | "map";
@@ -86,18 +87,29 @@ export class CollectionAdapter {
   empty = false;
   /** The impl of the attribute. */
   readonly impl: CollectionAttributeImpl;
-  /** The state of the instance owning the collection. */
-  readonly ownerState: InstanceState;
   /** The collection. */
   readonly data: object;
   private readonly driver: Driver;
+  private state: InstanceState | undefined;
+  private readonly owner: object | undefined;
 
-  constructor(impl: AttributeImpl, ownerState: InstanceState, data: object) {
+  /**
+   * `ownerState` may be `undefined` for a collection filled in before its instance has a state
+   * (see `CollectionAttributeImpl.initialSet`): `owner` then names the instance, and the state
+   * is looked up (created) at the first event.
+   */
+  constructor(impl: AttributeImpl, ownerState: InstanceState | undefined, data: object, owner?: object) {
     this.impl = impl as CollectionAttributeImpl;
-    this.ownerState = ownerState;
+    this.state = ownerState;
+    this.owner = owner;
     this.data = data;
     this.driver = driverOf(data);
     Object.defineProperty(rawOf(data), ADAPTER, { value: this, configurable: true, writable: true, enumerable: false });
+  }
+
+  /** The state of the instance owning the collection. */
+  get ownerState(): InstanceState {
+    return (this.state ??= instanceState(this.owner!));
   }
 
   /** Iterates the members. */
@@ -403,7 +415,7 @@ export class InstrumentedList<T = unknown> extends Array<T> {
 
 const listHandler: ProxyHandler<unknown[]> = {
   set(target, property, value, receiver) {
-    if (receiver !== proxyOf.get(target)) return Reflect.set(target, property, value, receiver);
+    if (receiver !== (target as { [PROXY]?: object })[PROXY]) return Reflect.set(target, property, value, receiver);
     if (property === "length") {
       const n = Number(value);
       const initiator = takeInitiator();
@@ -423,7 +435,8 @@ const listHandler: ProxyHandler<unknown[]> = {
   },
 };
 
-const proxyOf = new WeakMap<object, object>();
+/** Key under which a list's raw array records its proxy (a property, not a WeakMap: cheaper to create and to collect). */
+const PROXY: unique symbol = Symbol("class-instrumentation.list-proxy") as never;
 
 function arrayIndex(property: string | symbol): number | undefined {
   if (typeof property !== "string") return undefined;
@@ -433,9 +446,12 @@ function arrayIndex(property: string | symbol): number | undefined {
 
 function makeList(cls: new () => unknown[]): object {
   const raw = new cls();
-  Object.defineProperty(raw, RAW, { value: raw, enumerable: false, configurable: false, writable: false });
   const proxy = new Proxy(raw, listHandler);
-  proxyOf.set(raw, proxy);
+  // One defineProperties call: each separate define on an array costs about as much as the array.
+  Object.defineProperties(raw, {
+    [RAW]: { value: raw, enumerable: false, configurable: false, writable: false },
+    [PROXY]: { value: proxy, enumerable: false, configurable: false, writable: false },
+  });
   return proxy;
 }
 

@@ -1174,3 +1174,42 @@ test("collections: a class missing a remover role is rejected with ArgumentError
     message: /Type OnlyAdds must elect a remover method to be a collection class/,
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Cheap construction: a collection assigned to a new object before it has a state
+
+test("a list assigned to a new object is built without a state; history, events and mutations match the slow path", (t) => {
+  class Owner {
+    declare items: unknown[];
+    declare tags: Set<unknown>;
+    constructor() {
+      this.items = ["a"];
+      this.tags = new Set(["x"]);
+    }
+  }
+  registerClass(Owner);
+  registerAttribute(Owner, "items", { kind: "collection" });
+  registerAttribute(Owner, "tags", { kind: "collection", collectionClass: Set });
+  const o = new Owner();
+  t.is(Object.getOwnPropertySymbols(o).some((s) => s === Symbol.for("class-instrumentation.state")), false, "no state yet");
+  t.true(adapterOf(o.items) !== undefined, "the stored list is instrumented");
+  t.deepEqual([...o.items], ["a"]);
+  o.items.push("b");
+  const h = getHistory(o, "items");
+  t.deepEqual([h.added, h.unchanged, h.deleted], [["a", "b"], [], []]);
+  const s = getHistory(o, "tags");
+  t.deepEqual([s.added, s.unchanged, s.deleted], [["x"], [], []]);
+  instanceState(o).commitAll();
+  o.items.push("c");
+  const after = getHistory(o, "items");
+  t.deepEqual([after.added, after.unchanged, after.deleted], [["c"], ["a", "b"], []]);
+
+  // With a listener the first assignment takes the slow path and fires its events.
+  const seen: unknown[] = [];
+  listen(attributeOf(Owner, "items"), "append", (_target, value) => {
+    seen.push(value);
+  });
+  const p = new Owner();
+  t.deepEqual(seen, ["a"]);
+  t.deepEqual([...p.items], ["a"]);
+});
