@@ -43,7 +43,7 @@ import {
 } from "./collections.js";
 import { installBackrefListeners } from "./backref.js";
 import { runtimePathHooks } from "./construct.js";
-import type { AccessorFactory } from "./accessors.js";
+import type { AccessorFactory } from "./accessor-template.js";
 
 /** What an attribute event token stands for. */
 export type AttributeOp = "append" | "remove" | "replace" | "bulkReplace" | "modified";
@@ -917,7 +917,7 @@ export interface RegisterAttributeOptions<T extends object = object> {
   acceptsScalarLoader?: boolean;
   /** Collection attributes: how to copy the committed collection. */
   copy?: (collection: object) => unknown[];
-  /** A pre-compiled accessor factory (the transformer emits one per attribute). */
+  /** @internal A pre-compiled accessor factory (the transformer emits one per attribute). */
   accessor?: AccessorFactory;
 }
 

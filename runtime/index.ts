@@ -117,7 +117,6 @@ export {
   type CollectionRoles,
 } from "./collections.js";
 export { IdentityMap } from "./identity.js";
-export { accessorSource, accessorRuntime, ACCESSOR_PARAMS, slowGet, slowSet, type AccessorFactory, type AccessorRuntime } from "./accessors.js";
 export {
   listen,
   removeListener,

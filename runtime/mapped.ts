@@ -38,7 +38,7 @@ import {
   runtimePathHooks,
 } from "./construct.js";
 import { duckTypeCollection, type CollectionKind } from "./collections.js";
-import type { AccessorFactory } from "./accessors.js";
+import type { AccessorFactory } from "./accessor-template.js";
 import { optManagerForInstance } from "./access.js";
 
 /** Options of `@mapped(options)`: those of `registerClass`. */
@@ -55,7 +55,7 @@ export interface MappedAttributeSpec {
   readonly kind?: AttributeKind;
   /** Collection shape inferred from the declared type (`kind: "collection"`). */
   readonly collection?: CollectionKind;
-  /** The accessor factory generated at build time. */
+  /** @internal The accessor factory generated at build time. */
   readonly accessor?: AccessorFactory;
   /** The `@attribute(...)` options, which override the inferred kind. */
   readonly options?: AttributeOptions;

@@ -13,7 +13,7 @@ import test from "ava";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
-import { accessorSource, ACCESSOR_PARAMS } from "../runtime/accessors.js";
+import { accessorSource, ACCESSOR_PARAMS } from "../runtime/accessor-template.js";
 import {
   collapseAccessors,
   compileFiles,
@@ -43,6 +43,7 @@ function checkBaseline(name: string, actual: string | undefined): string | undef
 
 const cases = readdirSync(casesDir).filter((f) => f.endsWith(".ts")).sort();
 const produced = new Set<string>();
+const ranCases = new Set<string>();
 
 for (const file of cases) {
   const fixture = readFixture(path.join(casesDir, file));
@@ -56,7 +57,7 @@ for (const file of cases) {
       const js = [...compiled.outputs]
         .filter(([name]) => /\.(js|mjs|cjs|d\.ts)$/.test(name))
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, text]) => (compiled.outputs.size > 1 ? `//// [${name}]\n` : "") + collapseAccessors(text))
+        .map(([name, text]) => (compiled.outputs.size > 1 ? `//// [${name}]\n` : "") + (variant.settings.get("expandaccessors") === "true" ? text : collapseAccessors(text)))
         .join("\n");
       const jsName = `${fixture.name}${suffix}.js`;
       produced.add(jsName);
@@ -88,15 +89,27 @@ for (const file of cases) {
       const outFailure = checkBaseline(outName, list[0]![1]);
       if (outFailure) failures.push(outFailure);
     }
+    ranCases.add(fixture.name);
     t.deepEqual(failures, [], "review fixtures/baselines/local/, then run `npm run baseline:accept`");
   });
 }
 
+// A reference file that no case produces any more (its case or variant is gone) fails the run:
+// the hook throws after writing the empty local file that `npm run baseline:accept` turns into a
+// deletion. Only cases whose test ran are judged (a `--match` run leaves the others alone).
 test.after.always("no stale reference baselines", () => {
   if (!existsSync(referenceDir)) return;
+  const stale: string[] = [];
   for (const name of readdirSync(referenceDir)) {
     const stem = name.replace(/(\(.*\))?\.(js|errors\.txt|out\.txt)$/, "");
-    if (!cases.includes(`${stem}.ts`)) checkBaseline(name, undefined);
+    const caseGone = !cases.includes(`${stem}.ts`);
+    if (caseGone || (ranCases.has(stem) && !produced.has(name))) {
+      checkBaseline(name, undefined);
+      stale.push(name);
+    }
+  }
+  if (stale.length > 0) {
+    throw new Error(`stale reference baselines (no case produces them): ${stale.join(", ")}; run \`npm run baseline:accept\` to delete them`);
   }
 });
 

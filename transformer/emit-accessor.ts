@@ -6,7 +6,7 @@
  * positions, no links to the throw-away parse), which the printer and later transforms accept.
  */
 import type * as ts from "typescript";
-import { ACCESSOR_PARAMS, accessorSource } from "../runtime/accessors.js";
+import { ACCESSOR_PARAMS, accessorSource } from "../runtime/accessor-template.js";
 
 /** A synthesized `function (rt, attr) { <accessorSource(key)> }` (parameters from the runtime's `ACCESSOR_PARAMS`). */
 export function createAccessorFactory(tsi: typeof ts, context: ts.TransformationContext, key: string): ts.FunctionExpression {
