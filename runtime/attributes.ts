@@ -1,9 +1,10 @@
 /**
  * The attribute layer (port of `orm/attributes.py`): the public {@link InstrumentedAttribute}
- * descriptor, the impls that hold each attribute kind's behaviour (scalar, object reference,
- * collection), {@link History}, and the helper functions that work with or without installed
- * accessors. Accessors themselves are generated in `accessors.ts`; they read the instance dict
- * directly and call into an impl only on the slow path.
+ * descriptor and the impls that hold each attribute kind's behaviour (scalar, object reference,
+ * collection). History values live in `history.ts`, registration in `registration.ts`, the
+ * functions that work with or without installed accessors in `operations.ts`. Accessors are
+ * installed by `accessors.ts`; they read the instance dict directly and call into an impl only
+ * on the slow path.
  */
 import {
   ATTR_EMPTY,
@@ -28,7 +29,6 @@ import {
 import { AttributeDispatch, ATTRIBUTE_EVENT_NAMES, type ListenerList } from "./dispatch.js";
 import { CollectionTypeError, InvalidRequestError, LoaderError, NoValueError } from "./errors.js";
 import { lookups } from "./lookups.js";
-import { managerOfClass, registerClass, type ClassManager } from "./instrumentation.js";
 import { instanceDict, instanceState } from "./access.js";
 import type { InstanceState, LoaderCallable } from "./state.js";
 import { PendingCollection } from "./state.js";
@@ -37,13 +37,11 @@ import {
   adapterOf,
   bulkReplace,
   duckTypeCollection,
-  type CollectionClass,
   type CollectionFactory,
   type CollectionKind,
 } from "./collections.js";
-import { installBackrefListeners } from "./backref.js";
-import { runtimePathHooks } from "./construct.js";
 import type { AccessorFactory } from "./accessor-template.js";
+import { History, HISTORY_BLANK } from "./history.js";
 
 /** What an attribute event token stands for. */
 export type AttributeOp = "append" | "remove" | "replace" | "bulkReplace" | "modified";
@@ -732,106 +730,6 @@ export class CollectionAttributeImpl extends AttributeImpl {
   }
 }
 
-/** Added / unchanged / deleted values of one attribute since the last commit. */
-export class History {
-  constructor(
-    /** Values added since the last commit. */
-    readonly added: readonly unknown[],
-    /** Values present both before and now. */
-    readonly unchanged: readonly unknown[],
-    /** Values removed since the last commit. */
-    readonly deleted: readonly unknown[],
-  ) {}
-
-  /** Whether anything was added or deleted. */
-  hasChanges(): boolean {
-    return this.added.length > 0 || this.deleted.length > 0;
-  }
-
-  /** Whether there is no value at all (nothing added, unchanged or deleted). */
-  isEmpty(): boolean {
-    return !this.hasChanges() && this.unchanged.length === 0;
-  }
-
-  /** added + unchanged + deleted. */
-  sum(): unknown[] {
-    return [...this.added, ...this.unchanged, ...this.deleted];
-  }
-
-  /** added + unchanged: the current members. */
-  nonDeleted(): unknown[] {
-    return [...this.added, ...this.unchanged];
-  }
-
-  /** unchanged + deleted: the committed members. */
-  nonAdded(): unknown[] {
-    return [...this.unchanged, ...this.deleted];
-  }
-
-  toString(): string {
-    const fmt = (a: readonly unknown[]) => `[${a.map((v) => String(v)).join(", ")}]`;
-    return `History(added=${fmt(this.added)}, unchanged=${fmt(this.unchanged)}, deleted=${fmt(this.deleted)})`;
-  }
-
-  /** @internal History of a scalar from its committed entry and current value. */
-  static fromScalarAttribute(impl: AttributeImpl, state: InstanceState, current: unknown): History {
-    const committed = state.committed;
-    if (committed === null || !committed.has(impl.key)) {
-      return current === NO_VALUE ? HISTORY_BLANK : new History([], [current], []);
-    }
-    const original = committed.get(impl.key);
-    if (current !== NO_VALUE && impl.isEqual(current, original) === true) return new History([], [current], []);
-    let deleted: unknown[];
-    if (original === NO_VALUE || original === PASSIVE_NO_RESULT) {
-      deleted = [];
-      // A delete without a known previous value reads as ([undefined], [], []).
-      if (current === NO_VALUE || current === PASSIVE_NO_RESULT) current = undefined;
-    } else {
-      deleted = [original];
-    }
-    return current === NO_VALUE ? new History([], [], deleted) : new History([current], [], deleted);
-  }
-
-  /** @internal History of an object reference (identity; no previous object is not "deleted"). */
-  static fromObjectAttribute(impl: AttributeImpl, state: InstanceState, current: unknown): History {
-    const committed = state.committed;
-    if (committed === null || !committed.has(impl.key)) {
-      return current === NO_VALUE ? HISTORY_BLANK : new History([], [current], []);
-    }
-    const original = committed.get(impl.key);
-    if (current === original && current !== NO_VALUE) return new History([], [current], []);
-    let deleted: unknown[];
-    if (original === NO_VALUE || original === PASSIVE_NO_RESULT || original === null || original === undefined) {
-      deleted = [];
-      if (current === NO_VALUE || current === PASSIVE_NO_RESULT) current = undefined;
-    } else {
-      deleted = [original];
-    }
-    return current === NO_VALUE ? new History([], [], deleted) : new History([current], [], deleted);
-  }
-
-  /** @internal History of a collection: members compared by identity, order and duplicates kept. */
-  static fromCollection(impl: AttributeImpl, state: InstanceState, current: unknown): History {
-    if (current === NO_VALUE) return HISTORY_BLANK;
-    const committed = state.committed;
-    const adapter = adapterOf(current);
-    const members = adapter ? [...adapter] : [...(current as Iterable<unknown>)];
-    if (committed === null || !committed.has(impl.key)) return new History([], members, []);
-    const original = committed.get(impl.key);
-    if (original === NO_VALUE) return new History(members, [], []);
-    const originalMembers = [...((original ?? []) as Iterable<unknown>)];
-    const currentSet = new Set(members);
-    const originalSet = new Set(originalMembers);
-    return new History(
-      members.filter((m) => !originalSet.has(m)),
-      members.filter((m) => originalSet.has(m)),
-      originalMembers.filter((m) => !currentSet.has(m)),
-    );
-  }
-}
-
-/** The empty history. */
-export const HISTORY_BLANK: History = new History([], [], []);
 
 /**
  * The public descriptor of one attribute of one class: the target of attribute events and the
@@ -886,188 +784,4 @@ export class InstrumentedAttribute<T extends object = object, V = unknown> {
     if (this.impl === undefined) throw new InvalidRequestError(`Attribute ${this} has no implementation yet.`);
     return this.impl;
   }
-}
-
-/** The kinds of attribute `registerAttribute` builds. */
-export type AttributeKind = "scalar" | "object" | "collection";
-
-/** Options of {@link registerAttribute}. */
-export interface RegisterAttributeOptions<T extends object = object> {
-  /** Attribute kind; default "scalar". */
-  kind?: AttributeKind;
-  /** Collection class for "collection" attributes: Array (default), Set, Map, a subclass, or a class with roles. */
-  collectionClass?: CollectionClass;
-  /** Class-level loader for an absent value. */
-  callable?: LoaderCallable<T>;
-  /** Track parents on the values' states. */
-  trackParent?: boolean;
-  /** Load the old value before a change. */
-  activeHistory?: boolean;
-  /** Name of the attribute on the values' class that mirrors this one. */
-  backref?: string;
-  /** Scalar equality for history (default `Object.is`). */
-  compare?: (a: unknown, b: unknown) => boolean;
-  /** Record history and mark the state modified (default true). */
-  sendModifiedEvents?: boolean;
-  /** Parent-tracking token shared by attributes that count as one. */
-  parentToken?: object;
-  /** Reload through the expired-attribute loader after expiry (default true). */
-  loadOnUnexpire?: boolean;
-  /** Whether the expired-attribute loader serves this attribute (default: scalars only). */
-  acceptsScalarLoader?: boolean;
-  /** Collection attributes: how to copy the committed collection. */
-  copy?: (collection: object) => unknown[];
-  /** @internal A pre-compiled accessor factory (the transformer emits one per attribute). */
-  accessor?: AccessorFactory;
-}
-
-/** Registers attribute `key` on `cls` (registering the class unfinalized if needed). */
-export function registerAttribute<T extends object>(
-  cls: Class<T>,
-  key: string,
-  options: RegisterAttributeOptions<T> = {},
-): InstrumentedAttribute<T> {
-  const manager = lookups.optManagerOfClass(cls) ?? registerClass(cls, { finalize: false });
-  const descriptor = new InstrumentedAttribute<T>(cls, key);
-  descriptor.accessorFactory = options.accessor;
-  (manager as unknown as ClassManager).instrumentAttribute(key, descriptor as unknown as InstrumentedAttribute);
-  registerAttributeImpl(cls, key, options);
-  return descriptor;
-}
-
-/** @internal Builds the impl of an already instrumented attribute (SQLAlchemy `register_attribute_impl`). */
-export function registerAttributeImpl<T extends object>(cls: Class<T>, key: string, options: RegisterAttributeOptions<T>): AttributeImpl {
-  const manager = managerOfClass(cls);
-  const attr = manager.get(key);
-  if (attr === undefined) throw new InvalidRequestError(`${className(cls)}.${key} has no descriptor to attach an implementation to.`);
-  const callable = options.callable as LoaderCallable | undefined;
-  const kind = options.kind ?? "scalar";
-  let impl: AttributeImpl;
-  if (kind === "collection") {
-    const factory = manager.instrumentCollectionClass(key, options.collectionClass ?? Array);
-    impl = new CollectionAttributeImpl(cls, key, callable, attr.dispatch, factory, options);
-  } else if (kind === "object") {
-    impl = new ScalarObjectAttributeImpl(cls, key, callable, attr.dispatch, options);
-  } else {
-    impl = new ScalarAttributeImpl(cls, key, callable, attr.dispatch, options);
-  }
-  attr.impl = impl;
-  manager.allocateBit(impl);
-  if (options.backref !== undefined) installBackrefListeners(attr as unknown as InstrumentedAttribute, options.backref, kind === "collection");
-  manager.postConfigureAttribute(key);
-  return impl;
-}
-
-/** Removes attribute `key` from `cls` (and the subclasses that inherited it). */
-export function unregisterAttribute(cls: Class, key: string): void {
-  managerOfClass(cls).uninstrumentAttribute(key);
-}
-
-/** The descriptor of `cls`'s attribute `key` (the target of attribute events). */
-export function attributeOf<T extends object, K extends keyof T & string>(cls: Class<T>, key: K): InstrumentedAttribute<T, T[K]> {
-  let manager: ClassManager | undefined = lookups.optManagerOfClass(cls);
-  for (let c: unknown = Object.getPrototypeOf(cls); manager === undefined && typeof c === "function"; c = Object.getPrototypeOf(c)) {
-    if (lookups.optManagerOfClass(c)) manager = registerClass(cls, { finalize: false }) as unknown as ClassManager;
-  }
-  if (manager === undefined) throw lookupsUnmapped(cls);
-  const attr = manager.get(key);
-  if (attr === undefined) {
-    throw runtimePathHooks.unknownAttribute?.(cls, key) ?? new InvalidRequestError(`${className(cls)}.${key} is not an instrumented attribute of ${className(cls)}.`);
-  }
-  return attr as unknown as InstrumentedAttribute<T, T[K]>;
-}
-
-function lookupsUnmapped(cls: unknown): Error {
-  try {
-    lookups.managerOfClass(cls);
-  } catch (error) {
-    return error as Error;
-  }
-  return new InvalidRequestError(`${className(cls)} is not instrumented.`);
-}
-
-function implFor(state: InstanceState, key: string): AttributeImpl {
-  const attr = state.manager.get(key);
-  if (attr === undefined || attr.impl === undefined) {
-    throw new InvalidRequestError(`${className(state.class_)}.${key} is not an instrumented attribute.`);
-  }
-  return attr.impl;
-}
-
-/** Reads an attribute through its impl (loaders included); works without installed accessors. */
-export function getAttribute(obj: object, key: string): unknown {
-  const state = instanceState(obj);
-  return implFor(state, key).get(state, instanceDict(obj));
-}
-
-/** Assigns an attribute through its impl, firing events and recording history. */
-export function setAttribute(obj: object, key: string, value: unknown, initiator?: AttributeEventToken): void {
-  const state = instanceState(obj);
-  implFor(state, key).set(state, instanceDict(obj), value, initiator);
-}
-
-/** Deletes an attribute's value (JavaScript cannot intercept `delete obj.x` on an accessor). */
-export function delAttribute(obj: object, key: string): void {
-  const state = instanceState(obj);
-  implFor(state, key).delete(state, instanceDict(obj));
-}
-
-/** Stores a value as loaded and committed: no events, no history. */
-export function setCommittedValue(obj: object, key: string, value: unknown): void {
-  const state = instanceState(obj);
-  implFor(state, key).setCommittedValue(state, instanceDict(obj), value);
-}
-
-/** Marks an attribute changed although its value is the same object (e.g. mutated in place). */
-export function flagModified(obj: object, key: string): void {
-  const state = instanceState(obj);
-  const impl = implFor(state, key);
-  for (const entry of impl.dispatch.modified.items) (entry.call as Function)(state, impl.modifiedToken);
-  state.modifiedEvent(instanceDict(obj), impl, NO_VALUE, false, true);
-}
-
-/** Marks an instance modified without naming an attribute. */
-export function flagDirty(obj: object): void {
-  instanceState(obj).flagDirty();
-}
-
-/** Initialises (replacing any) collection `key` and returns its adapter. */
-export function initCollection(obj: object, key: string): CollectionAdapter {
-  const state = instanceState(obj);
-  return initStateCollection(state, instanceDict(obj), key);
-}
-
-/** Initialises (replacing any) collection `key` of `state` and returns its adapter. */
-export function initStateCollection(state: InstanceState, dict: Record<string, unknown>, key: string): CollectionAdapter {
-  const impl = implFor(state, key);
-  if (!(impl instanceof CollectionAttributeImpl)) throw new InvalidRequestError(`${impl} is not a collection attribute.`);
-  if (key in dict) {
-    const old = dict[key] as object;
-    delete dict[key];
-    impl.disposePreviousCollection(state, old, adapterOf(old), false);
-  }
-  const data = impl.defaultValue(state, dict);
-  const adapter = impl.getCollection(state, dict, data, PASSIVE_NO_FETCH) as CollectionAdapter;
-  adapter.resetEmpty();
-  return adapter;
-}
-
-/** The history of `obj`'s attribute `key`. */
-export function getHistory(obj: object, key: string, passive: PassiveFlag = PASSIVE_OFF): History {
-  return getStateHistory(instanceState(obj), key, passive);
-}
-
-/** The history of attribute `key` of `state`. */
-export function getStateHistory<T extends object>(state: InstanceState<T>, key: string, passive: PassiveFlag = PASSIVE_OFF): History {
-  return implFor(state as InstanceState, key).getHistory(state as InstanceState, state.dict, passive);
-}
-
-/** Whether `obj` has a parent through `cls`'s parent-tracking attribute `key`. */
-export function hasParent(cls: Class, obj: object, key: string, optimistic = false): boolean {
-  return managerOfClass(cls).hasParent(instanceState(obj), key, optimistic);
-}
-
-/** Loads (awaiting an asynchronous loader) the expired attributes `keys` of `obj` (all when omitted). */
-export async function loadExpired(obj: object, keys?: Iterable<string>): Promise<void> {
-  await instanceState(obj).loadExpiredAsync(keys);
 }

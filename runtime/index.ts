@@ -75,12 +75,20 @@ export {
   ScalarAttributeImpl,
   ScalarObjectAttributeImpl,
   CollectionAttributeImpl,
-  History,
-  HISTORY_BLANK,
   InstrumentedAttribute,
+  type AttributeOp,
+  type ImplOptions,
+  type CollectionImplOptions,
+} from "./attributes.js";
+export { History, HISTORY_BLANK } from "./history.js";
+export {
   registerAttribute,
   unregisterAttribute,
   attributeOf,
+  type AttributeKind,
+  type RegisterAttributeOptions,
+} from "./registration.js";
+export {
   getAttribute,
   setAttribute,
   delAttribute,
@@ -93,12 +101,7 @@ export {
   getStateHistory,
   hasParent,
   loadExpired,
-  type AttributeOp,
-  type AttributeKind,
-  type RegisterAttributeOptions,
-  type ImplOptions,
-  type CollectionImplOptions,
-} from "./attributes.js";
+} from "./operations.js";
 export {
   CollectionAdapter,
   InstrumentedList,

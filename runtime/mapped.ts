@@ -26,7 +26,7 @@ import { className, hasOwn, type Class } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import { registerClass, type ClassManager, type RegisterClassOptions } from "./instrumentation.js";
-import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./attributes.js";
+import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./registration.js";
 import {
   CONSTRUCTS,
   beginConstruction,

@@ -23,7 +23,8 @@ import {
 } from "./base.js";
 import { ExpiredAttributeError, InvalidRequestError, ObjectDereferencedError } from "./errors.js";
 import type { ClassManager } from "./instrumentation.js";
-import type { AttributeImpl, History } from "./attributes.js";
+import type { AttributeImpl } from "./attributes.js";
+import type { History } from "./history.js";
 import type { IdentityMap } from "./identity.js";
 
 const EMPTY_MAP: ReadonlyMap<string, unknown> = new Map();
