@@ -455,6 +455,9 @@ function isObject(value: unknown): value is object {
   );
 }
 
+/** Hidden property of a map's committed copy: the map's keys, in order, beside its values. */
+const COPIED_MAP_KEYS: unique symbol = Symbol("class-instrumentation.copied-map-keys");
+
 /** Options of a collection impl. */
 export interface CollectionImplOptions extends ImplOptions {
   /** Copies a collection into the array stored in `committedState` (default: its members). */
@@ -540,7 +543,44 @@ export class CollectionAttributeImpl extends AttributeImpl {
   override copy(value: unknown): unknown {
     if (this.copyFn) return this.copyFn(value as object);
     const adapter = adapterOf(value);
+    if (value instanceof Map) {
+      // A map's members are its values; the keys ride along (hidden) so that a rollback can
+      // rebuild the map and history can tell a key rename from no change.
+      const members = [...value.values()];
+      Object.defineProperty(members, COPIED_MAP_KEYS, { value: [...value.keys()], enumerable: false });
+      return members;
+    }
     return adapter ? [...adapter] : [...(value as Iterable<unknown>)];
+  }
+
+  /**
+   * @internal Puts the committed members `original` (a copy from `committedState`, or `NO_VALUE`
+   * when the attribute held no collection) back without events: into the collection the
+   * attribute holds when there is one, else into a fresh one.
+   */
+  restoreCommitted(state: InstanceState, dict: Record<string, unknown>, original: unknown): void {
+    const key = this.key;
+    const current = key in dict ? dict[key] : undefined;
+    const currentAdapter = adapterOf(current);
+    if (original === NO_VALUE || original === undefined || original === null) {
+      if (key in dict) {
+        delete dict[key];
+        if (current !== undefined && current !== null) this.disposePreviousCollection(state, current as object, currentAdapter, false);
+      }
+      return;
+    }
+    let adapter = currentAdapter;
+    if (adapter === undefined || adapter.empty) {
+      const [created, data] = this.initializeCollection(state);
+      dict[key] = data;
+      adapter = created;
+    } else {
+      adapter.clearWithoutEvent();
+    }
+    const members = [...(original as Iterable<unknown>)];
+    const mapKeys = (original as { [COPIED_MAP_KEYS]?: unknown[] })[COPIED_MAP_KEYS];
+    if (mapKeys !== undefined) members.forEach((member, i) => adapter.appendWithoutEvent(member, mapKeys[i]));
+    else adapter.appendMultipleWithoutEvent(members);
   }
 
   override invalidateCollection(collection: unknown): void {
@@ -771,7 +811,7 @@ export class InstrumentedAttribute<T extends object = object, V = unknown> {
 
   /** The attribute's history on `obj`. */
   getHistory(obj: T, passive: PassiveFlag = PASSIVE_OFF): History {
-    return this.requireImpl().getHistory(instanceState(obj), instanceDict(obj), passive);
+    return this.requireImpl().getHistory(instanceState<object>(obj), instanceDict(obj), passive);
   }
 
   /** Whether `state` has a parent through this attribute. */

@@ -33,6 +33,7 @@ export {
   type Sentinel,
   type PassiveFlag,
   type Class,
+  type AttributeKey,
 } from "./base.js";
 export {
   InstrumentationError,
@@ -68,7 +69,7 @@ export {
   type ManagerGetter,
 } from "./instrumentation.js";
 export { instanceState, instanceDict } from "./access.js";
-export { InstanceState, AttributeState, PendingCollection, type LoaderCallable } from "./state.js";
+export { InstanceState, AttributeState, PendingCollection, type LoaderCallable, type ChangedKeys } from "./state.js";
 export {
   AttributeEventToken,
   AttributeImpl,
@@ -101,6 +102,7 @@ export {
   getStateHistory,
   hasParent,
   loadExpired,
+  rollback,
 } from "./operations.js";
 export {
   CollectionAdapter,
@@ -119,7 +121,7 @@ export {
   type CollectionFactory,
   type CollectionRoles,
 } from "./collections.js";
-export { IdentityMap } from "./identity.js";
+export { IdentityMap, type InstanceChanges } from "./identity.js";
 export {
   listen,
   removeListener,

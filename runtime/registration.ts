@@ -3,7 +3,7 @@
  * `orm/attributes.py`): creates an attribute's descriptor and impl on a class's manager, wires
  * backrefs, removes attributes, and finds a class's attribute descriptor.
  */
-import { className, type Class } from "./base.js";
+import { className, closestKey, unknownAttributeMessage, type AttributeKey, type Class } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { runtimePathHooks } from "./construct.js";
@@ -49,7 +49,7 @@ export interface RegisterAttributeOptions<T extends object = object> {
   acceptsScalarLoader?: boolean;
   /** Collection attributes: how to copy the committed collection. */
   copy?: (collection: object) => unknown[];
-  /** @internal A pre-compiled accessor factory (the transformer emits one per attribute). */
+  /** A pre-compiled accessor factory (the transformer emits one per attribute). */
   accessor?: AccessorFactory;
 }
 
@@ -91,7 +91,7 @@ export function registerAttributeImpl<T extends object>(cls: Class<T>, key: stri
 }
 
 /** Removes attribute `key` from `cls` (and the subclasses that inherited it). */
-export function unregisterAttribute(cls: Class, key: string): void {
+export function unregisterAttribute<T extends object>(cls: Class<T>, key: AttributeKey<T>): void {
   managerOfClass(cls).uninstrumentAttribute(key);
 }
 
@@ -104,9 +104,23 @@ export function attributeOf<T extends object, K extends keyof T & string>(cls: C
   if (manager === undefined) throw lookupsUnmapped(cls);
   const attr = manager.get(key);
   if (attr === undefined) {
-    throw runtimePathHooks.unknownAttribute?.(cls, key) ?? new InvalidRequestError(`${className(cls)}.${key} is not an instrumented attribute of ${className(cls)}.`);
+    throw unknownAttributeError(cls, key, manager.keys());
   }
   return attr as unknown as InstrumentedAttribute<T, T[K]>;
+}
+
+/**
+ * @internal The error for a key `cls` has no attribute under: "did you mean" when it looks like a typo of a
+ * known key, else the runtime path's explanation (fields learnt from the first instance), else
+ * the list of known keys.
+ */
+export function unknownAttributeError(cls: Function, key: string, known: Iterable<string>): Error {
+  const keys = [...known];
+  if (closestKey(key, keys) === undefined) {
+    const hooked = runtimePathHooks.unknownAttribute?.(cls, key);
+    if (hooked !== undefined) return hooked;
+  }
+  return new InvalidRequestError(unknownAttributeMessage(cls, key, keys));
 }
 
 function lookupsUnmapped(cls: unknown): Error {
