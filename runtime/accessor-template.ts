@@ -13,10 +13,11 @@
  * Anything else (listeners, collections, parent tracking, active history, loaders, defaults)
  * takes the slow path through the attribute's impl.
  *
- * @internal Not part of the public API: the emitted code is an implementation detail.
+ * Not part of the public API (not exported by the package entry points): the emitted code is an
+ * implementation detail.
  */
 
-/** @internal What a generated accessor factory receives as `rt`: the keys, sentinel and slow paths it uses. */
+/** What a generated accessor factory receives as `rt` (opaque to users: the transformer's output passes it through). */
 export interface AccessorRuntime {
   readonly STATE: symbol;
   readonly DICT: symbol;
@@ -26,7 +27,7 @@ export interface AccessorRuntime {
   readonly slowSet: (obj: object, attr: never, value: unknown) => void;
 }
 
-/** @internal Builds the accessor descriptor of one attribute from the runtime and the attribute descriptor. */
+/** Builds the accessor descriptor of one attribute (the factories the transformer emits; not meant to be written by hand). */
 export type AccessorFactory = (rt: AccessorRuntime, attr: never) => PropertyDescriptor;
 
 /** @internal Parameter names of a generated accessor factory, in order. */

@@ -5,7 +5,7 @@
  * is refused — closures with the same fast paths. The slow paths (`slowGet`, `slowSet`) go
  * through the attribute's impl.
  *
- * @internal Nothing here is public API.
+ * Internal: nothing here is exported by the package entry points.
  */
 import { DICT_ATTR, DICT_OWNER, NO_VALUE, STATE_ATTR, ownDict, type InstanceDictObject } from "./base.js";
 import { ACCESSOR_PARAMS, accessorSource, type AccessorFactory, type AccessorRuntime } from "./accessor-template.js";

@@ -37,7 +37,7 @@ export type LoaderCallable<T extends object = object> = {
   bivariant(state: InstanceState<T>, passive: PassiveFlag): unknown;
 }["bivariant"];
 
-/** @internal Additions and removals queued on an unloaded collection (SQLAlchemy `PendingCollection`). */
+/** Additions and removals queued on an unloaded collection (SQLAlchemy `PendingCollection`). */
 export class PendingCollection {
   readonly addedItems: unknown[] = [];
   readonly removedItems: unknown[] = [];
