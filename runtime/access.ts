@@ -7,7 +7,7 @@
 import { instanceClassName } from "./base.js";
 import { UnmappedInstanceError } from "./errors.js";
 import { lookups } from "./lookups.js";
-import { runtimePathHooks } from "./construct.js";
+import { isRuntimePathClass, runtimePathHooks } from "./construct.js";
 import type { InstanceState } from "./state.js";
 import type { ClassManager } from "./instrumentation.js";
 
@@ -17,9 +17,9 @@ export function instanceState<T extends object>(obj: T): InstanceState<T> {
     throw new UnmappedInstanceError(`${String(obj)} is not an instance of an instrumented class and has no state.`);
   }
   const state = lookups.instanceState(obj) ?? adoptInstance(obj);
-  // The runtime path of @mapped (no transformer): fields left as own data properties become attributes.
-  const absorb = runtimePathHooks.absorb;
-  if (absorb !== undefined) absorb(obj);
+  // The runtime path of @mapped (no transformer): fields left as own data properties become
+  // attributes. Transformer-built and registered classes never reach the hook.
+  if (isRuntimePathClass(state.class_)) runtimePathHooks.absorb?.(obj);
   return state as unknown as InstanceState<T>;
 }
 

@@ -229,6 +229,18 @@ function constructingClassOf(newTarget: Function | undefined): Function {
 // Hooks of the runtime path of `@mapped` (no transformer; see mapped.ts)
 
 /**
+ * @internal Key of what the runtime path of `@mapped` knows about a class it wrapped (an own
+ * property of the wrapper, inherited by its subclasses as a static). Its presence is what makes
+ * an instance's class a runtime-path class.
+ */
+export const RUNTIME_PATH: unique symbol = Symbol("class-instrumentation.runtime-path") as never;
+
+/** @internal Whether `cls` was wrapped by the runtime path (or extends a class that was): one property read. */
+export function isRuntimePathClass(cls: unknown): boolean {
+  return typeof cls === "function" && (cls as { [RUNTIME_PATH]?: unknown })[RUNTIME_PATH] !== undefined;
+}
+
+/**
  * @internal The runtime path's hook: called (when set) by `instanceState`, `isInstrumented`, the
  * accessors' slow paths and toJSON/inspect on an instance, to make the own data properties that
  * fields defined outside the `@mapped` wrapper left on it (an undecorated subclass's fields, a

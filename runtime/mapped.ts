@@ -29,6 +29,7 @@ import { registerClass, type ClassManager, type RegisterClassOptions } from "./i
 import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./registration.js";
 import {
   CONSTRUCTS,
+  RUNTIME_PATH,
   beginConstruction,
   endConstruction,
   enterConstruction,
@@ -257,7 +258,6 @@ interface RuntimePathInfo {
   readonly baseKeys: Set<string>;
 }
 
-const RUNTIME_PATH = Symbol("class-instrumentation.runtime-path");
 
 /**
  * The runtime path: returns a subclass of `cls` (same name) whose constructor runs the original
