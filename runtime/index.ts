@@ -142,14 +142,6 @@ export {
   endConstruction,
   type ConstructionFrame,
 } from "./construct.js";
-export {
-  mapped,
-  attribute,
-  transient,
-  defineMapped,
-  loadedValues,
-  type MappedOptions,
-  type AttributeOptions,
-  type MappedAttributeSpec,
-  type DefineMappedSpec,
-} from "./mapped.js";
+export { mapped, attribute, transient } from "./mapped.js";
+export { defineMapped, type MappedOptions, type AttributeOptions, type MappedAttributeSpec, type DefineMappedSpec } from "./define.js";
+export { loadedValues } from "./serialize.js";

@@ -1,6 +1,7 @@
 /**
- * The decorators `@mapped`, `@attribute` and `@transient`, and {@link defineMapped}, the
- * class-definition-time helper that the transformer's output calls.
+ * The decorators `@mapped`, `@attribute` and `@transient`, and the runtime path of `@mapped`.
+ * (`defineMapped`, which the transformer's output calls, is in `define.ts`; `toJSON` and the
+ * inspect hook in `serialize.ts`.)
  *
  * Two ways in:
  * - Built with the transformer, the decorators are compiled away. The class body calls
@@ -19,13 +20,13 @@
  * Both ways install `toJSON` (unless the class has one) and a Node inspect hook that show the
  * loaded attribute values.
  *
- * Collaborators: `construct.ts`, `instrumentation.ts` (`registerClass`), `attributes.ts`
- * (`registerAttribute`), `accessors.ts` (the accessor factories).
+ * Collaborators: `construct.ts`, `define.ts`, `instrumentation.ts` (`registerClass`),
+ * `registration.ts` (`registerAttribute`).
  */
 import { className, hasOwn, type Class } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
-import { defaultInstanceState, lookups } from "./lookups.js";
-import { registerClass, type ClassManager, type RegisterClassOptions } from "./instrumentation.js";
+import { lookups } from "./lookups.js";
+import { registerClass, type ClassManager } from "./instrumentation.js";
 import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./registration.js";
 import {
   CONSTRUCTS,
@@ -38,149 +39,9 @@ import {
   isConstructing,
   runtimePathHooks,
 } from "./construct.js";
-import { duckTypeCollection, type CollectionKind } from "./collections.js";
-import type { AccessorFactory } from "./accessor-template.js";
-import { optManagerForInstance } from "./access.js";
-
-/** Options of `@mapped(options)`: those of `registerClass`. */
-export type MappedOptions<T extends object = object> = RegisterClassOptions<T>;
-
-/** Options of `@attribute(options)`: those of `registerAttribute` (kind, collection class, ...). */
-export type AttributeOptions<T extends object = object> = Omit<RegisterAttributeOptions<T>, "accessor">;
-
-/** One attribute as the transformer describes it to {@link defineMapped}. */
-export interface MappedAttributeSpec {
-  /** The field name. */
-  readonly key: string;
-  /** Kind inferred from the declared type. */
-  readonly kind?: AttributeKind;
-  /** Collection shape inferred from the declared type (`kind: "collection"`). */
-  readonly collection?: CollectionKind;
-  /** @internal The accessor factory generated at build time. */
-  readonly accessor?: AccessorFactory;
-  /** The `@attribute(...)` options, which override the inferred kind. */
-  readonly options?: AttributeOptions;
-}
-
-/** What the transformer knows about a mapped class at build time. */
-export interface DefineMappedSpec {
-  /** The `name` of an anonymous class (the transformer names it, then restores this one). */
-  readonly name?: string;
-  /** The `@mapped(options)` options (absent for `@mapped` and for mapped subclasses). */
-  readonly options?: MappedOptions;
-  /** The class's own attributes, in declaration order. */
-  readonly attributes: readonly MappedAttributeSpec[];
-  /** @internal Constructions always open frames (the runtime path relies on them). */
-  readonly keepFrames?: boolean;
-}
-
-/** Node's `util.inspect.custom`, without importing `node:util`. */
-export const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
-
-const COLLECTION_CLASSES: Record<CollectionKind, RegisterAttributeOptions["collectionClass"]> = {
-  list: Array,
-  set: Set,
-  map: Map,
-};
-
-/**
- * Registers `cls` with its attributes at class definition time and marks it as constructing
- * through frames; returns `cls`. Called by the transformer's output from the class's first static
- * block (class declarations) or around the class (class expressions).
- */
-export function defineMapped<C extends Class>(cls: C, spec: DefineMappedSpec): C {
-  Object.defineProperty(cls, CONSTRUCTS, { value: true, configurable: true });
-  if (spec.name !== undefined) Object.defineProperty(cls, "name", { value: spec.name, configurable: true });
-  const manager = registerClass(cls, { finalize: false });
-  for (const attribute of spec.attributes) {
-    registerAttribute(cls, attribute.key, attributeOptions(attribute));
-  }
-  installSerialization(manager as unknown as ClassManager);
-  registerClass(cls, { ...spec.options });
-  (manager as unknown as ClassManager).framelessConstruction = spec.keepFrames !== true && manager.stateGetter() === defaultInstanceState;
-  return cls;
-}
-
-function attributeOptions(spec: MappedAttributeSpec): RegisterAttributeOptions {
-  const inferred: RegisterAttributeOptions = { kind: spec.kind ?? "scalar" };
-  if (spec.kind === "collection") inferred.collectionClass = COLLECTION_CLASSES[spec.collection ?? "list"];
-  const explicit = spec.options ?? {};
-  const merged: RegisterAttributeOptions = { ...inferred, ...explicit };
-  if (explicit.kind !== undefined && explicit.kind !== "collection" && explicit.collectionClass === undefined) delete merged.collectionClass;
-  if (explicit.kind === "collection" && explicit.collectionClass === undefined && spec.kind !== "collection") delete merged.collectionClass;
-  if (spec.accessor !== undefined) merged.accessor = spec.accessor;
-  return merged;
-}
-
-// ---------------------------------------------------------------------------------------------
-// toJSON and the inspect hook
-
-/** The loaded attribute values of `obj` (then its other own enumerable properties), as plain data. */
-export function loadedValues(obj: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of loadedEntries(obj)) out[key] = plainCollection(value);
-  for (const key of Object.keys(obj)) if (!hasOwn(out, key)) out[key] = (obj as Record<string, unknown>)[key];
-  return out;
-}
-
-/** `[key, value]` of each loaded attribute of `obj`, in the manager's order. */
-function loadedEntries(obj: object): Array<[string, unknown]> {
-  absorbOwnFields(obj);
-  const manager = managerOfInstance(obj);
-  if (manager === undefined) return [];
-  const dict = lookups.instanceDict(obj);
-  const entries: Array<[string, unknown]> = [];
-  for (const key of manager.keys()) if (hasOwn(dict, key)) entries.push([key, dict[key]]);
-  return entries;
-}
-
-/** The manager of the nearest instrumented class of `obj`'s prototype chain. */
-function managerOfInstance(obj: object): ClassManager | undefined {
-  return lookups.instanceState(obj)?.manager ?? optManagerForInstance(obj);
-}
-
-function plainCollection(value: unknown): unknown {
-  switch (duckTypeCollection(value)) {
-    case "list":
-      return Array.from(value as Iterable<unknown>);
-    case "set":
-      return Array.from(value as Iterable<unknown>);
-    case "map": {
-      const entries = Array.from(value as Iterable<[unknown, unknown]>);
-      return entries.every(([k]) => typeof k === "string") ? Object.fromEntries(entries) : entries;
-    }
-    default:
-      return value;
-  }
-}
-
-function toJSON(this: object): Record<string, unknown> {
-  return loadedValues(this);
-}
-
-const shownClasses = new WeakMap<Function, new () => object>();
-
-/** `util.inspect` shows `ClassName { key: value, ... }` with the loaded values (collections as themselves). */
-function inspect(this: object, depth: number, options: { depth?: number | null }, show?: (v: unknown, o: unknown) => string): unknown {
-  const cls = (Object.getPrototypeOf(this) as { constructor: Function }).constructor;
-  let Shown = shownClasses.get(cls);
-  if (Shown === undefined) {
-    const name = className(cls);
-    Shown = { [name]: class {} }[name]!;
-    shownClasses.set(cls, Shown);
-  }
-  const shown = new Shown() as Record<string, unknown>;
-  for (const [key, value] of loadedEntries(this)) shown[key] = value;
-  for (const key of Object.keys(this)) if (!hasOwn(shown, key)) shown[key] = (this as Record<string, unknown>)[key];
-  if (typeof show !== "function") return shown;
-  return show(shown, { ...options, depth: options.depth === null || options.depth === undefined ? options.depth : depth });
-}
-
-function installSerialization(manager: ClassManager): void {
-  const proto = manager.class_.prototype as object;
-  if (!("toJSON" in proto)) manager.installMember("toJSON", toJSON);
-  if (!(INSPECT in proto)) manager.installMember(INSPECT, inspect);
-}
+import { duckTypeCollection } from "./collections.js";
+import { managerOfInstance } from "./serialize.js";
+import { COLLECTION_CLASSES, defineMapped, type AttributeOptions, type MappedAttributeSpec, type MappedOptions } from "./define.js";
 
 // ---------------------------------------------------------------------------------------------
 // Decorators

@@ -27,8 +27,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["instrumentation"],
   // 6 events on classes, instances and attributes; backrefs built on them
   ["events", "backref"],
-  // 7 registration and operations by name, identity maps, the decorators
-  ["registration", "operations", "identity", "mapped"],
+  // 7 registration and operations by name, identity maps, class definition, serialization, the decorators
+  ["registration", "operations", "identity", "define", "serialize", "mapped"],
   // 8 entry points
   ["index", "ext/index"],
 ];

@@ -1,5 +1,5 @@
 // Builds the benchmark subjects into bench/.work/out/:
-//   tsc/          plain.ts, ours.ts (runtime path of @mapped), ours-register.ts, mobx.ts
+//   tsc/          plain.ts, ours.ts (runtime path of @mapped), ours-register.ts, mobx.ts, slots.ts
 //                 compiled by plain tsc, useDefineForClassFields: true
 //   tsc-assign/   plain.ts compiled with useDefineForClassFields: false
 //   tspc/         ours.ts compiled by tspc with the class-instrumentation transformer
@@ -76,7 +76,7 @@ export function buildSubjects(log = () => {}) {
 
   const skipped = new Map();
   const { mapped } = runtimeStatus();
-  const tscFiles = ["src/plain.ts", "src/ours-register.ts", "src/mobx.ts"];
+  const tscFiles = ["src/plain.ts", "src/ours-register.ts", "src/mobx.ts", "src/slots.ts"];
   if (mapped) tscFiles.push("src/ours.ts");
   else skipped.set("ours-runtime", "`@mapped` (runtime/mapped.ts) is not in the runtime build yet");
 

@@ -61,8 +61,8 @@ keep.push(loadClean(arr));
 stage("clean");
 modify(arr);
 stage("modified");
-if (subject.family === "ours") {
-  const loaded = subject.load(arr); // IdentityMap.add each, commitAll
+if (subject.family === "ours" || subject.family === "slots") {
+  const loaded = subject.load(arr); // IdentityMap.add each (slots: registry.add), commitAll
   keep.push(loaded);
   stage("cleanMap");
   modify(arr, 7);

@@ -1,6 +1,7 @@
 // The timed operations. Each (subject, operation) pair gets its own closure compiled from source
 // with `new Function`, so that inline caches never mix classes from different subjects.
 import { measure } from "mitata";
+import { POOL } from "./subjects.mjs";
 
 export const READ_N = 1000;
 export const WRITE_N = 1000;
@@ -14,6 +15,8 @@ export const OPS = [
   { id: "read", label: "read a loaded attribute (1,000 instances)", per: READ_N, unit: "ns/op" },
   { id: "write", label: "write an already-modified attribute", per: WRITE_N, unit: "ns/op" },
   { id: "firstWrite", label: "first write after commitAll() (write only)", per: FIRST_WRITE_N, unit: "ns/op" },
+  { id: "constructList", label: "construct with one list attribute (new Owner(name))", per: CONSTRUCT_N, unit: "ns/op" },
+  { id: "constructNamed", label: "construct the same class without the list (new Named(name))", per: CONSTRUCT_N, unit: "ns/op" },
   { id: "collect1", label: "collect changed: 1% of 100,000 (1,000 changed)", per: 1, total: 100000, unit: "µs/collect", collect: true },
   { id: "collect10", label: "collect changed: 10% of 10,000 (1,000 changed)", per: 1, total: 10000, unit: "µs/collect", collect: true },
 ];
@@ -55,6 +58,13 @@ export function prepare(subject, ops) {
       fn: compile({ ...env, out }, `function construct() { for (let i = 0; i < out.length; i++) out[i] = ${subject.make}; return out; }`, `${subject.id}/construct`),
     };
   }
+  for (const [op, cls] of [["constructList", "Owner"], ["constructNamed", "Named"]]) {
+    if (!subject.ops.has(op) || !ops.has(op) || env[cls] === undefined) continue;
+    const out = new Array(CONSTRUCT_N);
+    benches[op] = {
+      fn: compile({ ...env, out }, `function construct() { for (let i = 0; i < out.length; i++) out[i] = new ${cls}(S[i & 1023]); return out; }`, `${subject.id}/${op}`),
+    };
+  }
   if (subject.ops.has("read") && ops.has("read")) {
     const arr = make(READ_N);
     subject.load(arr);
@@ -84,8 +94,15 @@ export function prepare(subject, ops) {
       const check = fn();
       if (check.length !== 2 * CHANGED) throw new Error(`${subject.id} ${op.id}: collected ${check.length / 2} objects, expected ${CHANGED}`);
       for (let i = 1; i < check.length; i += 2) {
-        const keys = [...check[i]].sort().join(",");
+        // [key, old value, key, old value]: the changes with what a flush needs to write or undo.
+        const pairs = check[i];
+        const keys = pairs.filter((_, k) => k % 2 === 0).sort().join(",");
         if (keys !== "n1,s1") throw new Error(`${subject.id} ${op.id}: collected keys ${keys}, expected n1,s1`);
+        const j = changedIdx[(i - 1) / 2];
+        const old = { s1: POOL[j & 1023], n1: j };
+        for (let k = 0; k < pairs.length; k += 2) {
+          if (pairs[k + 1] !== old[pairs[k]]) throw new Error(`${subject.id} ${op.id}: old value of ${pairs[k]} is ${pairs[k + 1]}, expected ${old[pairs[k]]}`);
+        }
       }
       benches[op.id] = { fn: compile({ collect: fn, SINK, all }, `function run() { const r = collect(); SINK.v = r; return r; }`, `${subject.id}/${op.id}`) };
     }

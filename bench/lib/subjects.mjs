@@ -22,7 +22,7 @@ export const POOL2 = Array.from({ length: 1024 }, (_, i) => `changed-${i}`);
 function generatedSnapshotFunctions(SNAP) {
   const take = new Function("SNAP", `return function snapshot(o) { o[SNAP] = { ${FIELDS.map((f) => `${f}: o.${f}`).join(", ")} }; return o; }`)(SNAP);
   const diff = new Function(
-    `return function compare(o, s) { let keys = null; ${FIELDS.map((f) => `if (o.${f} !== s.${f}) (keys ??= []).push(${JSON.stringify(f)});`).join(" ")} return keys; }`,
+    `return function compare(o, s) { let keys = null; ${FIELDS.map((f) => `if (o.${f} !== s.${f}) (keys ??= []).push(${JSON.stringify(f)}, s.${f});`).join(" ")} return keys; }`,
   )();
   return { take, diff };
 }
@@ -41,9 +41,9 @@ function genericSnapshotFunctions(SNAP) {
 const COLLECT_OURS = `function collect() {
   const out = [];
   for (const s of map.modifiedStates()) {
-    const keys = [];
-    for (const k of s.committedState.keys()) keys.push(k);
-    out.push(s.obj(), keys);
+    const changes = [];
+    for (const [k, old] of s.committedState) changes.push(k, old);
+    out.push(s.obj(), changes);
   }
   return out;
 }`;
@@ -52,11 +52,15 @@ const COLLECT_MANUAL = `function collect() {
   const out = [];
   for (let i = 0; i < dirty.length; i++) {
     const e = dirty[i];
-    const keys = [];
-    for (const k of e.keys) keys.push(k);
-    out.push(e.obj, keys);
+    const changes = [];
+    for (const [k, old] of e.old) changes.push(k, old);
+    out.push(e.obj, changes);
   }
   return out;
+}`;
+
+const COLLECT_SLOTS = `function collect() {
+  return registry.changes();
 }`;
 
 const COLLECT_SNAPSHOT_GENERIC = `function collect() {
@@ -67,7 +71,7 @@ const COLLECT_SNAPSHOT_GENERIC = `function collect() {
     let keys = null;
     for (let j = 0; j < FIELDS.length; j++) {
       const f = FIELDS[j];
-      if (o[f] !== s[f]) (keys ??= []).push(f);
+      if (o[f] !== s[f]) (keys ??= []).push(f, s[f]);
     }
     if (keys !== null) out.push(o, keys);
   }
@@ -106,7 +110,8 @@ export function loadSubjects({ built, skipped }) {
   subjects.push(
     base("plain", "plain class (useDefineForClassFields: true)", "plain", {
       baseline: true,
-      env: { S: POOL, Row: plainDefine },
+      ops: new Set(["construct", "read", "write", "firstWrite", "constructList", "constructNamed"]),
+      env: { S: POOL, Row: plainDefine, Owner: load("tsc", "plain.js").Owner, Named: load("tsc", "plain.js").Named },
       make: `new Row(${ARGS})`,
       load: () => ({ commitAll() {} }),
       collect: {
@@ -114,8 +119,10 @@ export function loadSubjects({ built, skipped }) {
         setup(all, changedIdx) {
           const dirty = [];
           for (const j of changedIdx) {
-            change(all[j], j);
-            dirty.push({ obj: all[j], keys: new Set(["s1", "n1"]) });
+            const o = all[j];
+            const old = new Map([["s1", o.s1], ["n1", o.n1]]);
+            change(o, j);
+            dirty.push({ obj: o, old });
           }
           return { env: { dirty }, source: COLLECT_MANUAL };
         },
@@ -145,18 +152,45 @@ export function loadSubjects({ built, skipped }) {
       return { env: { map }, source: COLLECT_OURS };
     },
   };
-  const ours = (id, label, variant, file) =>
-    base(id, label, "ours", {
+  const ours = (id, label, variant, file) => {
+    const mod = skipped.has(id) || !built.has(variant) ? {} : load(variant, file);
+    return base(id, label, "ours", {
       skip: skipped.get(id) ?? (built.has(variant) ? undefined : `${variant} build missing`),
-      env: { S: POOL, Row: skipped.has(id) || !built.has(variant) ? undefined : load(variant, file).Row },
+      ops: new Set(["construct", "read", "write", "firstWrite", ...(mod.Owner ? ["constructList", "constructNamed"] : [])]),
+      env: { S: POOL, Row: mod.Row, Owner: mod.Owner, Named: mod.Named },
       make: `new Row(${ARGS})`,
       load: oursLoad,
       collect: oursCollect,
       rt,
     });
+  };
   subjects.push(ours("ours-tspc", "ours: @mapped, built by tspc + transformer", "tspc", "ours.js"));
   subjects.push(ours("ours-runtime", "ours: @mapped runtime path (plain tsc)", "tsc", "ours.js"));
   subjects.push(ours("ours-register", "ours: registerClass + registerAttribute (plain tsc)", "tsc", "ours-register.js"));
+
+  // --- the limit: hand-written slots -------------------------------------------------------
+  const slots = load("tsc", "slots.js");
+  const slotsLoad = (arr) => {
+    const registry = new slots.Registry();
+    for (let i = 0; i < arr.length; i++) registry.add(arr[i]);
+    registry.commitAll();
+    return { registry, commitAll: () => registry.commitAll() };
+  };
+  subjects.push(
+    base("slots", "the limit: hand-written class, values in per-class slots, lazy committed record, array registry", "slots", {
+      env: { S: POOL, Row: slots.Row },
+      make: `new Row(${ARGS})`,
+      load: slotsLoad,
+      collect: {
+        label: "array registry of modified instances + per-instance committed record",
+        setup(all, changedIdx) {
+          const { registry } = slotsLoad(all);
+          for (const j of changedIdx) change(all[j], j);
+          return { env: { registry }, source: COLLECT_SLOTS };
+        },
+      },
+    }),
+  );
 
   // --- peers -------------------------------------------------------------------------------
   subjects.push(

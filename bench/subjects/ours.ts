@@ -23,3 +23,21 @@ export class Row {
     this.n4 = n4;
   }
 }
+
+// `new Owner()` with one list attribute, against the same class without it (Named).
+@mapped
+export class Owner {
+  name: string;
+  items: string[] = [];
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+@mapped
+export class Named {
+  name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+}

@@ -21,3 +21,19 @@ export class Row {
     this.n4 = n4;
   }
 }
+
+// `new Owner()` with one list attribute, against the same class without it (Named).
+export class Owner {
+  name: string;
+  items: string[] = [];
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+export class Named {
+  name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+}
