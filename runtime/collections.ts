@@ -140,9 +140,8 @@ export class CollectionAdapter {
   /** Adds members silently. */
   appendMultipleWithoutEvent(items: Iterable<unknown>): void {
     this.refuseEmpty();
-    withInitiator(false, () => {
-      for (const item of items) this.driver.append(this.data, item);
-    });
+    // Each mutation consumes the pending initiator: set it per member, or only the first is silent.
+    for (const item of items) withInitiator(false, () => this.driver.append(this.data, item));
   }
 
   /** Removes a member, firing `remove`. */

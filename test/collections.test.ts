@@ -31,6 +31,7 @@ import {
   managerOfClass,
   registerAttribute,
   registerClass,
+  setCommittedValue,
   unregisterAttribute,
 } from "../runtime/index.js";
 import { type HistoryLike, hist, labeller } from "./helpers.js";
@@ -1173,4 +1174,22 @@ test("collections: a class missing a remover role is rejected with ArgumentError
     instanceOf: ArgumentError,
     message: /Type OnlyAdds must elect a remover method to be a collection class/,
   });
+});
+
+test("issue 9 bug 1: setCommittedValue with a list of several members records no history and fires no append", (t) => {
+  class Box {
+    declare items: string[];
+  }
+  registerClass(Box);
+  registerAttribute(Box, "items", { kind: "collection" });
+  const appended: unknown[] = [];
+  listen(attributeOf(Box, "items"), "append", (_target, value) => {
+    appended.push(value);
+  });
+  const box = new Box();
+  instanceState(box).commitAll();
+  setCommittedValue(box, "items", ["a", "b", "c"]);
+  t.deepEqual(appended, []);
+  t.false(instanceState(box).modified);
+  t.deepEqual(hist(getHistory(box, "items")), [[], ["a", "b", "c"], []]);
 });
