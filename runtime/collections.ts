@@ -9,7 +9,7 @@
  * methods. A collection class of the user's is either a subclass of Array / Set / Map, or any
  * class that names its appender, remover and iterator methods with {@link collection.roles}.
  */
-import { NO_KEY, className, emitWarning } from "./base.js";
+import { NO_KEY, className, closestKey, describeValue, emitWarning } from "./base.js";
 import { ArgumentError, InvalidRequestError } from "./errors.js";
 import type { AttributeEventToken, CollectionAttributeImpl, AttributeImpl } from "./attributes.js";
 import type { InstanceState } from "./state.js";
@@ -578,10 +578,41 @@ const mapDriver: Driver = {
 export const collection = {
   /** Names the appender, remover and iterator methods of `cls` (inherited by subclasses). */
   roles<C extends CollectionClass>(cls: C, roles: CollectionRoles): C {
+    validateRoles(cls, roles);
     Object.defineProperty(cls.prototype, ROLES, { value: { ...roles }, configurable: true, enumerable: false, writable: true });
     return cls;
   },
 };
+
+/** Rejects roles that do not name methods of `cls` (a typo would otherwise surface at first use). */
+function validateRoles(cls: unknown, roles: unknown): void {
+  if (typeof cls !== "function") throw new ArgumentError(`collection.roles(cls, roles) takes a class first, got ${describeValue(cls)}.`);
+  const name = className(cls);
+  if (typeof roles !== "object" || roles === null) {
+    throw new ArgumentError(`collection.roles(${name}, roles): roles must be an object { appender, remover, iterator }, got ${describeValue(roles)}.`);
+  }
+  const proto = (cls as { prototype: Record<string, unknown> }).prototype;
+  const methods: string[] = [];
+  for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const n of Object.getOwnPropertyNames(p)) if (n !== "constructor" && typeof Object.getOwnPropertyDescriptor(p, n)?.value === "function") methods.push(n);
+  }
+  for (const role of ["appender", "remover", "iterator"] as const) {
+    const method = (roles as Record<string, unknown>)[role];
+    // A role left out is reported when the class is used (SQLAlchemy's "must elect" error).
+    if (method === undefined) continue;
+    if (typeof method !== "string" || typeof proto[method] !== "function") {
+      const suggestion = typeof method === "string" ? closestKey(method, methods) : undefined;
+      throw new ArgumentError(
+        `collection.roles(${name}): ${role} ${describeValue(method)} is not a method of ${name}` +
+          (suggestion ? `; did you mean "${suggestion}"?` : `; name one of its methods (${methods.map((m) => `"${m}"`).join(", ") || "it has none"}).`),
+      );
+    }
+  }
+  const emulates = (roles as { emulates?: unknown }).emulates;
+  if (emulates !== undefined && emulates !== "list" && emulates !== "set" && emulates !== "map") {
+    throw new ArgumentError(`collection.roles(${name}): emulates must be "list", "set" or "map", got ${describeValue(emulates)}.`);
+  }
+}
 
 function customDriver(roles: CollectionRoles): Driver {
   const call = (data: object, name: string, ...args: unknown[]): unknown => {

@@ -1165,7 +1165,7 @@ test("collections: a class missing a remover role is rejected with ArgumentError
     add(_item: unknown): void {}
     *values(): IterableIterator<unknown> {}
   }
-  collection.roles(OnlyAdds, { appender: "add", iterator: "values" } as any);
+  collection.roles(OnlyAdds, { appender: "add", iterator: "values" } as never);
   class Foo {
     declare items: any;
   }
