@@ -405,8 +405,12 @@ const listHandler: ProxyHandler<unknown[]> = {
     if (receiver !== proxyOf.get(target)) return Reflect.set(target, property, value, receiver);
     if (property === "length") {
       const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return Reflect.set(target, property, value); // RangeError
       const initiator = takeInitiator();
-      for (let i = target.length - 1; i >= n; i--) fireRemove(target, target[i], initiator, i);
+      const before = target.length;
+      for (let i = before - 1; i >= n; i--) fireRemove(target, target[i], initiator, i);
+      // Growing adds empty slots, which read (and iterate) as undefined members: report them.
+      for (let i = before; i < n; i++) fireAppend(target, undefined, initiator, i);
       return Reflect.set(target, property, value);
     }
     const index = arrayIndex(property);

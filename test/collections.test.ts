@@ -1193,3 +1193,48 @@ test("issue 9 bug 1: setCommittedValue with a list of several members records no
   t.false(instanceState(box).modified);
   t.deepEqual(hist(getHistory(box, "items")), [[], ["a", "b", "c"], []]);
 });
+
+test("issue 9 bug 11: growing a list with length = n reports the new empty slots as added undefined members", (t) => {
+  class Box {
+    declare items: unknown[];
+  }
+  registerClass(Box);
+  registerAttribute(Box, "items", { kind: "collection" });
+  const box = new Box();
+  box.items = ["a"];
+  instanceState(box).commitAll();
+  const appended: unknown[] = [];
+  listen(attributeOf(Box, "items"), "append", (_target, value) => {
+    appended.push(value);
+  });
+  box.items.length = 3;
+  t.is(box.items.length, 3);
+  t.deepEqual(appended, [undefined, undefined]);
+  t.true(instanceState(box).modified);
+  t.deepEqual(hist(getHistory(box, "items")), [[undefined, undefined], ["a"], []]);
+  t.throws(() => {
+    box.items.length = -1;
+  }, { instanceOf: RangeError });
+  t.is(box.items.length, 3);
+});
+
+test("issue 9 bug 11: moving a map value to another key is a change (deleted under the old key, added under the new)", (t) => {
+  class Box {
+    declare byKey: Map<string, object>;
+  }
+  registerClass(Box);
+  registerAttribute(Box, "byKey", { kind: "collection", collectionClass: Map });
+  const v = { v: 1 };
+  const box = new Box();
+  box.byKey = new Map([["a", v]]);
+  instanceState(box).commitAll();
+  box.byKey.delete("a");
+  box.byKey.set("b", v);
+  const h = getHistory(box, "byKey");
+  t.true(h.hasChanges());
+  t.deepEqual(hist(h), [[v], [], [v]]);
+  t.deepEqual([...instanceState(box).changedKeys().collections], ["byKey"]);
+  box.byKey.delete("b");
+  box.byKey.set("a", v);
+  t.false(getHistory(box, "byKey").hasChanges(), "moved back: no change");
+});
