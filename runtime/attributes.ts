@@ -714,8 +714,17 @@ export class CollectionAttributeImpl extends AttributeImpl {
     const [newAdapter, data] = this.initializeCollection(state);
     state.modifiedEvent(dict, this, old, true);
     const oldAdapter = adapterOf(old);
+    const hadOld = this.key in dict;
     dict[this.key] = data;
-    bulkReplace(newValues, oldAdapter, newAdapter, token, newKeys);
+    try {
+      bulkReplace(newValues, oldAdapter, newAdapter, token, newKeys);
+    } catch (error) {
+      // All or nothing: a listener that throws midway leaves the old collection in place.
+      if (hadOld) dict[this.key] = old;
+      else delete dict[this.key];
+      newAdapter.unlink();
+      throw error;
+    }
     this.disposePreviousCollection(state, old as object, oldAdapter, true);
   }
 

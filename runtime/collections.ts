@@ -284,14 +284,19 @@ const arrayProto = Array.prototype;
 
 /**
  * Replaces positions of `raw` by `next` (same length), reporting every position whose member
- * changed as a removal of the old member followed by an addition of the new one.
+ * changed as a removal of the old member followed by an addition of the new one. All events run
+ * before the list changes, so a listener that throws leaves the list as it was (all or nothing).
  */
 function rewritePositions(raw: unknown[], next: unknown[], initiator: AttributeEventToken | false | undefined): void {
+  const stored = next.slice();
+  const changed: number[] = [];
   for (let i = 0; i < next.length; i++) {
     if (i < raw.length && raw[i] === next[i]) continue;
     if (i < raw.length) fireRemove(raw, raw[i], initiator, i);
-    raw[i] = fireAppend(raw, next[i], initiator, i);
+    stored[i] = fireAppend(raw, next[i], initiator, i);
+    changed.push(i);
   }
+  for (const i of changed) raw[i] = stored[i];
 }
 
 /** A list collection: every mutation (methods, index assignment, `length`) is reported. */

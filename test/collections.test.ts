@@ -1238,3 +1238,47 @@ test("issue 9 bug 11: moving a map value to another key is a change (deleted und
   box.byKey.set("a", v);
   t.false(getHistory(box, "byKey").hasChanges(), "moved back: no change");
 });
+
+/** A committed Box whose append listener throws at the second append (once). */
+function throwingBox(members: string[]) {
+  class Box {
+    declare items: string[];
+  }
+  registerClass(Box);
+  registerAttribute(Box, "items", { kind: "collection" });
+  const box = new Box();
+  box.items = members;
+  instanceState(box).commitAll();
+  let appends = 0;
+  listen(attributeOf(Box, "items"), "append", () => {
+    if (++appends === 2) throw new Error("listener failed");
+  });
+  return box;
+}
+
+for (const [name, op] of [
+  ["sort", (list: string[]) => void list.sort()],
+  ["reverse", (list: string[]) => void list.reverse()],
+  ["fill", (list: string[]) => void list.fill("z")],
+  ["copyWithin", (list: string[]) => void list.copyWithin(0, 2)],
+] as const) {
+  test(`issue 9 bug 9: a listener that throws midway through ${name} leaves the list unchanged`, (t) => {
+    const box = throwingBox(["d", "c", "b", "a"]);
+    t.throws(() => op(box.items), { message: "listener failed" });
+    t.deepEqual([...box.items], ["d", "c", "b", "a"]);
+    t.false(getHistory(box, "items").hasChanges());
+  });
+}
+
+test("issue 9 bug 9: a listener that throws midway through a bulk replace leaves the old collection in place", (t) => {
+  const box = throwingBox(["a", "b"]);
+  const before = box.items;
+  t.throws(() => {
+    box.items = ["x", "y", "z"];
+  }, { message: "listener failed" });
+  t.is(box.items, before);
+  t.deepEqual([...box.items], ["a", "b"]);
+  t.false(getHistory(box, "items").hasChanges());
+  box.items.push("c"); // still the attribute's instrumented collection
+  t.deepEqual(hist(getHistory(box, "items")), [["c"], ["a", "b"], []]);
+});
