@@ -41,7 +41,7 @@ import {
   type CollectionKind,
 } from "./collections.js";
 import type { AccessorFactory } from "./accessor-template.js";
-import { History, HISTORY_BLANK } from "./history.js";
+import { COPIED_MAP_KEYS, History, HISTORY_BLANK } from "./history.js";
 
 /** What an attribute event token stands for. */
 export type AttributeOp = "append" | "remove" | "replace" | "bulkReplace" | "modified";
@@ -143,6 +143,18 @@ export abstract class AttributeImpl {
 
   protected abstract defaultAcceptsScalarLoader(): boolean;
 
+  /**
+   * Whether an expired value of this attribute reloads through the manager's
+   * `expiredAttributeLoader`: scalars always (when `loadOnUnexpire`); object references and
+   * collections too when the class has such a loader and the attribute has no loader of its own
+   * (class-level `callable` or a per-instance one), so that their stored values are not lost.
+   */
+  usesExpiredLoader(state: InstanceState): boolean {
+    if (!this.loadOnUnexpire) return false;
+    if (this.acceptsScalarLoader) return true;
+    return this.callable === undefined && state.callableFor(this.key) === undefined && state.manager.expiredAttributeLoader !== undefined;
+  }
+
   /** Whether the old value is loaded before a change. */
   get activeHistory(): boolean {
     return this.dispatch.activeHistory;
@@ -215,7 +227,7 @@ export abstract class AttributeImpl {
 
   private fireLoaderCallables(state: InstanceState, passive: PassiveFlag): unknown {
     const key = this.key;
-    if (this.acceptsScalarLoader && this.loadOnUnexpire && state.expiredSet !== null && state.expiredSet.has(key)) {
+    if (state.expiredSet !== null && state.expiredSet.has(key) && this.usesExpiredLoader(state)) {
       return state.loadExpired(passive, key);
     }
     const perState = state.callableFor(key);
@@ -455,8 +467,6 @@ function isObject(value: unknown): value is object {
   );
 }
 
-/** Hidden property of a map's committed copy: the map's keys, in order, beside its values. */
-const COPIED_MAP_KEYS: unique symbol = Symbol("class-instrumentation.copied-map-keys");
 
 /** Options of a collection impl. */
 export interface CollectionImplOptions extends ImplOptions {
@@ -727,14 +737,26 @@ export class CollectionAttributeImpl extends AttributeImpl {
     const newValues = [...iterable];
     const token = this.bulkReplaceToken;
     for (const entry of this.dispatch.bulkReplace.items) (entry.call as Function)(state, newValues, token, newKeys);
-    let old = this.get(state, dict, PASSIVE_ONLY_PERSISTENT ^ (passive & NO_RAISE));
+    // An expired collection is not loaded just to be replaced: the assigned value wins over
+    // whatever a load would bring (and an asynchronous loader could not serve this write).
+    const oldPassive = state.expiredSet?.has(this.key) ? PASSIVE_NO_FETCH ^ INIT_OK : PASSIVE_ONLY_PERSISTENT ^ (passive & NO_RAISE);
+    let old = this.get(state, dict, oldPassive);
     if (old === PASSIVE_NO_RESULT) old = this.defaultValue(state, dict);
     else if (old === given) return;
     const [newAdapter, data] = this.initializeCollection(state);
     state.modifiedEvent(dict, this, old, true);
     const oldAdapter = adapterOf(old);
+    const hadOld = this.key in dict;
     dict[this.key] = data;
-    bulkReplace(newValues, oldAdapter, newAdapter, token, newKeys);
+    try {
+      bulkReplace(newValues, oldAdapter, newAdapter, token, newKeys);
+    } catch (error) {
+      // All or nothing: a listener that throws midway leaves the old collection in place.
+      if (hadOld) dict[this.key] = old;
+      else delete dict[this.key];
+      newAdapter.unlink();
+      throw error;
+    }
     this.disposePreviousCollection(state, old as object, oldAdapter, true);
   }
 

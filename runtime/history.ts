@@ -8,6 +8,8 @@ import { adapterOf } from "./collections.js";
 import type { AttributeImpl } from "./attributes.js";
 import type { InstanceState } from "./state.js";
 
+/** @internal Hidden property of a map's committed copy: the map's keys, in order, beside its values. */
+export const COPIED_MAP_KEYS: unique symbol = Symbol("class-instrumentation.copied-map-keys");
 /** Added / unchanged / deleted values of one attribute since the last commit. */
 export class History {
   constructor(
@@ -86,6 +88,24 @@ export class History {
     return current === NO_VALUE ? new History([], [], deleted) : new History([current], [], deleted);
   }
 
+  /**
+   * @internal History of a map collection: a member counts as unchanged only under the same key,
+   * so moving a value to another key shows as that value deleted and added.
+   */
+  static fromMapEntries(current: Map<unknown, unknown>, originalValues: readonly unknown[], originalKeys: readonly unknown[]): History {
+    const before = new Map<unknown, unknown>();
+    originalKeys.forEach((key, i) => before.set(key, originalValues[i]));
+    const added: unknown[] = [];
+    const unchanged: unknown[] = [];
+    for (const [key, value] of current) {
+      if (before.has(key) && before.get(key) === value) unchanged.push(value);
+      else added.push(value);
+    }
+    const deleted: unknown[] = [];
+    for (const [key, value] of before) if (!current.has(key) || current.get(key) !== value) deleted.push(value);
+    return new History(added, unchanged, deleted);
+  }
+
   /** @internal History of a collection: members compared by identity, order and duplicates kept. */
   static fromCollection(impl: AttributeImpl, state: InstanceState, current: unknown): History {
     if (current === NO_VALUE) return HISTORY_BLANK;
@@ -95,6 +115,8 @@ export class History {
     if (committed === null || !committed.has(impl.key)) return new History([], members, []);
     const original = committed.get(impl.key);
     if (original === NO_VALUE) return new History(members, [], []);
+    const originalKeys = (original as { [COPIED_MAP_KEYS]?: unknown[] } | null)?.[COPIED_MAP_KEYS];
+    if (originalKeys !== undefined && current instanceof Map) return History.fromMapEntries(current, original as unknown[], originalKeys);
     const originalMembers = [...((original ?? []) as Iterable<unknown>)];
     const currentSet = new Set(members);
     const originalSet = new Set(originalMembers);

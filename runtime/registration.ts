@@ -3,8 +3,8 @@
  * `orm/attributes.py`): creates an attribute's descriptor and impl on a class's manager, wires
  * backrefs, removes attributes, and finds a class's attribute descriptor.
  */
-import { className, closestKey, unknownAttributeMessage, type AttributeKey, type Class } from "./base.js";
-import { InvalidRequestError } from "./errors.js";
+import { className, closestKey, describeValue, unknownAttributeMessage, type AttributeKey, type Class } from "./base.js";
+import { ArgumentError, InvalidRequestError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { runtimePathHooks } from "./construct.js";
 import { managerOfClass, registerClass, type ClassManager } from "./instrumentation.js";
@@ -59,12 +59,47 @@ export function registerAttribute<T extends object>(
   key: string,
   options: RegisterAttributeOptions<T> = {},
 ): InstrumentedAttribute<T> {
+  validateRegisterAttribute(cls, key, options);
   const manager = lookups.optManagerOfClass(cls) ?? registerClass(cls, { finalize: false });
   const descriptor = new InstrumentedAttribute<T>(cls, key);
   descriptor.accessorFactory = options.accessor;
   (manager as unknown as ClassManager).instrumentAttribute(key, descriptor as unknown as InstrumentedAttribute);
   registerAttributeImpl(cls, key, options);
   return descriptor;
+}
+
+const KINDS: readonly AttributeKind[] = ["scalar", "object", "collection"];
+
+/** Rejects misspelt or mistyped `registerAttribute` arguments with a message naming the fix. */
+function validateRegisterAttribute(cls: unknown, key: unknown, options: unknown): void {
+  if (typeof cls !== "function") {
+    throw new ArgumentError(`registerAttribute() takes a class first, got ${describeValue(cls)}: registerAttribute(User, "name", options).`);
+  }
+  const name = className(cls);
+  if (typeof key !== "string" || key === "") {
+    throw new ArgumentError(
+      `registerAttribute(${name}, key): the key must be a non-empty string naming the attribute, got ${describeValue(key)}` +
+        (typeof key === "symbol" || typeof key === "number" ? ` (${String(key)}); symbol and number keys cannot be instrumented.` : "."),
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`registerAttribute(${name}, "${key}", options): options must be an object such as { kind: "collection" }, got ${describeValue(options)}.`);
+  }
+  const kind = (options as { kind?: unknown }).kind;
+  if (kind !== undefined && !KINDS.includes(kind as AttributeKind)) {
+    const suggestion = typeof kind === "string" ? closestKey(kind, KINDS) : undefined;
+    throw new ArgumentError(
+      `registerAttribute(${name}, "${key}"): unknown kind ${describeValue(kind)}` +
+        (suggestion ? `; did you mean "${suggestion}"?` : `; use "scalar", "object" or "collection".`),
+    );
+  }
+  const collectionClass = (options as { collectionClass?: unknown }).collectionClass;
+  if (collectionClass !== undefined && typeof collectionClass !== "function") {
+    throw new ArgumentError(`registerAttribute(${name}, "${key}"): collectionClass must be a class (Array, Set, Map, a subclass, or a class with collection.roles), got ${describeValue(collectionClass)}.`);
+  }
+  if (collectionClass !== undefined && kind !== "collection") {
+    throw new ArgumentError(`registerAttribute(${name}, "${key}"): collectionClass is given but kind is ${kind === undefined ? "not set (scalar)" : `"${String(kind)}"`}; add kind: "collection".`);
+  }
 }
 
 /** @internal Builds the impl of an already instrumented attribute (SQLAlchemy `register_attribute_impl`). */
