@@ -930,10 +930,10 @@ export function attributeOf<T extends object, K extends keyof T & string>(cls: C
     if (lookups.optManagerOfClass(c)) manager = registerClass(cls, { finalize: false }) as unknown as ClassManager;
   }
   if (manager === undefined) throw lookupsUnmapped(cls);
-  const attr = manager.get(key);
-  if (attr === undefined) {
-    throw runtimePathHooks.unknownAttribute?.(cls, key) ?? new InvalidRequestError(`${className(cls)}.${key} is not an instrumented attribute of ${className(cls)}.`);
-  }
+  let attr = manager.get(key);
+  // A class wrapped by the runtime path learns its fields from instances: asking declares it.
+  if (attr === undefined && runtimePathHooks.declareAttribute?.(cls, key) === true) attr = manager.get(key);
+  if (attr === undefined) throw new InvalidRequestError(`${className(cls)}.${key} is not an instrumented attribute of ${className(cls)}.`);
   return attr as unknown as InstrumentedAttribute<T, T[K]>;
 }
 
