@@ -8,17 +8,17 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { type Class, instanceState, managerOfClass, optManagerOfClass } from "../runtime/index.js";
 import { ClassInstrumentationAdapter } from "../runtime/ext/index.js";
-import { A, B, GOOFY_DICT, MY_STATE, MyClass, MyClassState, main } from "../examples/custom-management/custom-management.js";
+import { A, B, VALUES_SLOT, STATE_SLOT, ProxyModel, ProxyStorageManager, main } from "../examples/custom-management/custom-management.js";
 
 const EXPECTED = [
   'a1.name = "a1"',
   'a1.bs[0].name = "b1"',
   "a1.bs = [B(b1), B(b2)]",
   "b2.a = A(a1) (set by the backref)",
-  "own keys of a1: _goofyDict, _myState",
-  "a1._goofyDict holds: name, bs",
+  "own keys of a1: _values, _state",
+  "a1._values holds: name, bs",
   "accessors on A.prototype: none",
-  'a1.nickname = "first"; instrumented: false; in _goofyDict: true',
+  'a1.nickname = "first"; instrumented: false; in _values: true',
   'history of a1.name: added=["a1"] unchanged=[] deleted=[]',
   "flushed a1, b1, b2",
   'history of a1.name: added=[] unchanged=["a1"] deleted=[]',
@@ -28,7 +28,7 @@ const EXPECTED = [
   "history of b1.a: added=[none] unchanged=[] deleted=[A(a1)]",
   'set event: A(a1).name "a1" -> "a1 renamed"',
   'history of a1.name: added=["a1 renamed"] unchanged=[] deleted=["a1"]',
-  "expired a1.name; in _goofyDict: false",
+  "expired a1.name; in _values: false",
   'a1.name = "a1" (loader: A [name])',
   "deleted a1.nickname: none",
   'deleted a1.name: none; history: added=[] unchanged=[] deleted=["a1"]',
@@ -44,23 +44,23 @@ test.serial("main() can run again with the same result (no listener or loader bo
   t.deepEqual(main(), EXPECTED);
 });
 
-test.serial("the example's classes are managed by MyClassState through the adapter", (t) => {
-  t.is(A.__sa_instrumentation_manager__, MyClassState);
+test.serial("the example's classes are managed by ProxyStorageManager through the adapter", (t) => {
+  t.is(A.__sa_instrumentation_manager__, ProxyStorageManager);
   for (const cls of [A, B] as Class[]) {
     const manager = managerOfClass(cls);
     t.true(manager instanceof ClassInstrumentationAdapter);
-    t.is(manager.factory as unknown, MyClassState);
+    t.is(manager.factory as unknown, ProxyStorageManager);
   }
-  t.is(optManagerOfClass(MyClass), undefined, "the base class itself is not instrumented");
+  t.is(optManagerOfClass(ProxyModel), undefined, "the base class itself is not instrumented");
 });
 
-test.serial("an instance keeps its values in _goofyDict and its state in _myState", (t) => {
+test.serial("an instance keeps its values in _values and its state in _state", (t) => {
   const b = new B({ name: "solo" });
   const slots = b as unknown as Record<string, unknown>;
-  t.deepEqual(Reflect.ownKeys(b).sort(), [GOOFY_DICT, MY_STATE]);
-  t.is(slots[MY_STATE], instanceState(b));
-  t.deepEqual({ ...(slots[GOOFY_DICT] as object) }, { name: "solo" });
-  t.is(instanceState(b).dict as unknown, slots[GOOFY_DICT]);
+  t.deepEqual(Reflect.ownKeys(b).sort(), [STATE_SLOT, VALUES_SLOT]);
+  t.is(slots[STATE_SLOT], instanceState(b));
+  t.deepEqual({ ...(slots[VALUES_SLOT] as object) }, { name: "solo" });
+  t.is(instanceState(b).dict as unknown, slots[VALUES_SLOT]);
 });
 
 test.serial("running the compiled example as a script prints the trace", (t) => {

@@ -5,12 +5,12 @@
  * The classes here choose their own instrumentation through the static
  * `__sa_instrumentation_manager__` member (read by `class-instrumentation/ext`):
  *
- * - `MyClassState`, the user manager, installs no accessors on the classes at all. Attribute
- *   values live in the instance's own `_goofyDict` object and the instance state in its own
- *   `_myState` slot, instead of the runtime's hidden defaults.
- * - `MyClass`, the base class, makes every instance a Proxy that routes property access: a key
+ * - `ProxyStorageManager`, the user manager, installs no accessors on the classes at all. Attribute
+ *   values live in the instance's own `_values` object and the instance state in its own
+ *   `_state` slot, instead of the runtime's hidden defaults.
+ * - `ProxyModel`, the base class, makes every instance a Proxy that routes property access: a key
  *   the class instruments goes through `getAttribute` / `setAttribute` / `delAttribute` (so
- *   history, events, backrefs and loaders all work), any other key is stored in `_goofyDict`
+ *   history, events, backrefs and loaders all work), any other key is stored in `_values`
  *   untracked. This is what SQLAlchemy's `__getattr__` / `__setattr__` / `__delattr__` do; a
  *   Proxy also catches `delete obj.key`, which an accessor cannot.
  *
@@ -42,21 +42,21 @@ import {
 } from "../../runtime/index.js";
 import { InstrumentationManager } from "../../runtime/ext/index.js";
 
-/** Where `MyClassState` keeps an instance's attribute values. */
-export const GOOFY_DICT = "_goofyDict";
-/** Where `MyClassState` keeps an instance's state. */
-export const MY_STATE = "_myState";
+/** Where `ProxyStorageManager` keeps an instance's attribute values. */
+export const VALUES_SLOT = "_values";
+/** Where `ProxyStorageManager` keeps an instance's state. */
+export const STATE_SLOT = "_state";
 
-type Slots = { [GOOFY_DICT]?: Record<PropertyKey, unknown>; [MY_STATE]?: InstanceState };
+type Slots = { [VALUES_SLOT]?: Record<PropertyKey, unknown>; [STATE_SLOT]?: InstanceState };
 
 function defineSlot(instance: object, key: string, value: unknown): void {
-  // Defined, not assigned: on a MyClass instance an assignment would go through the Proxy's
+  // Defined, not assigned: on a ProxyModel instance an assignment would go through the Proxy's
   // `set` trap, as `instance.__dict__[...] = ...` bypasses `__setattr__` in Python.
   Object.defineProperty(instance, key, { value, writable: true, configurable: true, enumerable: true });
 }
 
-/** The user-defined instrumentation: no accessors, values in `_goofyDict`, state in `_myState`. */
-export class MyClassState extends InstrumentationManager {
+/** The user-defined instrumentation: no accessors, values in `_values`, state in `_state`. */
+export class ProxyStorageManager extends InstrumentationManager {
   override instrumentAttribute(): void {}
 
   override installDescriptor(): void {}
@@ -64,23 +64,23 @@ export class MyClassState extends InstrumentationManager {
   override uninstallDescriptor(): void {}
 
   override getInstanceDict(_cls: Class, instance: object): Record<string, unknown> {
-    return (instance as Slots)[GOOFY_DICT] as Record<string, unknown>;
+    return (instance as Slots)[VALUES_SLOT] as Record<string, unknown>;
   }
 
   override initializeInstanceDict(_cls: Class, instance: object): void {
-    defineSlot(instance, GOOFY_DICT, {});
+    defineSlot(instance, VALUES_SLOT, {});
   }
 
   override installState(_cls: Class, instance: object, state: InstanceState): void {
-    defineSlot(instance, MY_STATE, state);
+    defineSlot(instance, STATE_SLOT, state);
   }
 
   override removeState(_cls: Class, instance: object): void {
-    delete (instance as Slots)[MY_STATE];
+    delete (instance as Slots)[STATE_SLOT];
   }
 
   override stateGetter(): (instance: object) => InstanceState | undefined {
-    return (instance) => (instance as Slots)[MY_STATE];
+    return (instance) => (instance as Slots)[STATE_SLOT];
   }
 }
 
@@ -92,8 +92,8 @@ function instrumentedKey(obj: object, key: PropertyKey): key is string {
 }
 
 /** Base class of the custom-managed classes; `new Sub({ key: value })` assigns through the Proxy. */
-export class MyClass {
-  static readonly __sa_instrumentation_manager__ = MyClassState;
+export class ProxyModel {
+  static readonly __sa_instrumentation_manager__ = ProxyStorageManager;
 
   constructor(init: Record<string, unknown> = {}) {
     const self: this = new Proxy(this, {
@@ -101,7 +101,7 @@ export class MyClass {
         // Python's __getattr__ only runs when normal lookup fails: own slots and methods first.
         if (key in target) return Reflect.get(target, key, receiver);
         if (instrumentedKey(receiver, key)) return getAttribute(receiver, key);
-        return (target as Slots)[GOOFY_DICT]?.[key];
+        return (target as Slots)[VALUES_SLOT]?.[key];
       },
       set(target, key, value, receiver) {
         if (instrumentedKey(receiver, key)) {
@@ -111,8 +111,8 @@ export class MyClass {
         if (optManagerOfClass((target as object).constructor as Class) === undefined) {
           return Reflect.set(target, key, value, receiver);
         }
-        instanceState(receiver); // creates the state and _goofyDict on first use
-        (target as Slots)[GOOFY_DICT]![key] = value;
+        instanceState(receiver); // creates the state and _values on first use
+        (target as Slots)[VALUES_SLOT]![key] = value;
         return true;
       },
       deleteProperty(target, key) {
@@ -120,7 +120,7 @@ export class MyClass {
           delAttribute(self, key);
           return true;
         }
-        const dict = (target as Slots)[GOOFY_DICT];
+        const dict = (target as Slots)[VALUES_SLOT];
         if (dict !== undefined && key in dict) return delete dict[key];
         return Reflect.deleteProperty(target, key);
       },
@@ -131,14 +131,14 @@ export class MyClass {
 }
 
 /** Has a collection of `B`s. */
-export class A extends MyClass {
+export class A extends ProxyModel {
   declare name: string;
   declare bs: B[];
   declare nickname: string | undefined;
 }
 
 /** Belongs to an `A` through the backref `a`. */
-export class B extends MyClass {
+export class B extends ProxyModel {
   declare name: string;
   declare a: A | undefined;
 }
@@ -183,7 +183,7 @@ registerAttribute(B, "a", { kind: "object", backref: "bs", trackParent: true });
 
 function show(value: unknown): string {
   if (value === undefined || value === null) return "none";
-  if (value instanceof MyClass) return `${value.constructor.name}(${(value as { name: string }).name})`;
+  if (value instanceof ProxyModel) return `${value.constructor.name}(${(value as { name: string }).name})`;
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "object" && Symbol.iterator in value) return `[${[...(value as Iterable<unknown>)].map(show).join(", ")}]`;
   return String(value);
@@ -206,12 +206,12 @@ export function main(): string[] {
   log(`a1.bs = ${show(a1.bs)}`);
   log(`b2.a = ${show(b2.a)} (set by the backref)`);
   log(`own keys of a1: ${Reflect.ownKeys(a1).map(String).join(", ")}`);
-  log(`a1._goofyDict holds: ${Object.keys((a1 as Slots)[GOOFY_DICT]!).join(", ")}`);
+  log(`a1._values holds: ${Object.keys((a1 as Slots)[VALUES_SLOT]!).join(", ")}`);
   const accessors = Object.getOwnPropertyNames(A.prototype).filter((k) => k !== "constructor");
   log(`accessors on A.prototype: ${accessors.length === 0 ? "none" : accessors.join(", ")}`);
 
   a1.nickname = "first";
-  log(`a1.nickname = ${show(a1.nickname)}; instrumented: ${isInstrumented(a1, "nickname")}; in _goofyDict: ${"nickname" in (a1 as Slots)[GOOFY_DICT]!}`);
+  log(`a1.nickname = ${show(a1.nickname)}; instrumented: ${isInstrumented(a1, "nickname")}; in _values: ${"nickname" in (a1 as Slots)[VALUES_SLOT]!}`);
   log(`history of a1.name: ${showHistory(getHistory(a1, "name"))}`);
 
   flush(a1, b1, b2);
@@ -236,7 +236,7 @@ export function main(): string[] {
   log(`history of a1.name: ${showHistory(getHistory(a1, "name"))}`);
 
   instanceState(a1).expireAttributes(["name"]);
-  log(`expired a1.name; in _goofyDict: ${"name" in (a1 as Slots)[GOOFY_DICT]!}`);
+  log(`expired a1.name; in _values: ${"name" in (a1 as Slots)[VALUES_SLOT]!}`);
   log(`a1.name = ${show(a1.name)} (loader: ${loads.join("; ")})`);
 
   delete (a1 as { nickname?: string }).nickname;
