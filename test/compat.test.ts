@@ -297,6 +297,50 @@ row("ts7-tspc6", async (t) => {
   checkApp(t, r, true);
 });
 
+// The README's first screen on a fresh install: its install line (versions as in the fixture),
+// its tsconfig line, and its Example, built with tspc and run; the values and output its comments
+// promise are checked.
+row("readme", async (t) => {
+  const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+  const install = /npm i -D typescript@(\S+) ts-patch@(\S+) class-instrumentation/.exec(readme);
+  t.truthy(install, "the README has a pinned install line");
+  const pinned = JSON.parse(readFileSync(path.join(compatDir, "readme", "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+  t.deepEqual([install?.[1], install?.[2]], [pinned.devDependencies.typescript, pinned.devDependencies["ts-patch"]], "the fixture installs what the README says");
+  const plugins = (JSON.parse(/```jsonc\n(\{ "compilerOptions": \{ "plugins".*\})\n```/.exec(readme)![1]!) as { compilerOptions: { plugins: unknown } }).compilerOptions.plugins;
+  const example = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+  const promised = [...example.matchAll(/prints "([^"]*)"/g)].map((m) => m[1]);
+  const checks: Array<[string, unknown]> = [];
+  const source = example
+    .split("\n")
+    .map((line) => {
+      const m = /^(\S.*?);\s+\/\/ (\{.*\}|true|false)$/.exec(line);
+      if (m === null) return line;
+      checks.push([m[1]!, JSON.parse(m[2]!.replace(/(\w+):/g, '"$1":'))]);
+      return `console.log("CHECK " + JSON.stringify(${m[1]!}));`;
+    })
+    .join("\n");
+  const [b, r] = await step("readme", async (dir) => {
+    const config = JSON.parse(readFileSync(path.join(dir, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
+    config.compilerOptions.plugins = plugins;
+    writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(config));
+    mkdirSync(path.join(dir, "readme"), { recursive: true });
+    writeFileSync(path.join(dir, "readme", "example.ts"), source);
+    const built = await node(dir, "node_modules/ts-patch/bin/tspc.js", "-p", ".");
+    return [built, built.status === 0 ? await sh(dir, process.execPath, ["dist-readme/example.js"], { CLASS_INSTRUMENTATION_RUNTIME_PATH: "" }) : built] as const;
+  });
+  t.is(b.status, 0, output(b));
+  t.is(r.status, 0, output(r));
+  t.is(r.stderr, "", "built with the transformer: no runtime-path warning");
+  const lines = r.stdout.trim().split("\n");
+  t.deepEqual(lines.filter((l) => !l.startsWith("CHECK ")), promised, "what the Example's comments say it prints");
+  t.deepEqual(
+    lines.filter((l) => l.startsWith("CHECK ")).map((l) => JSON.parse(l.slice(6)) as unknown),
+    checks.map(([, expected]) => expected),
+    checks.map(([expr]) => expr).join(", "),
+  );
+  t.true(checks.length >= 3 && promised.length >= 2);
+});
+
 // Package types: every entry point under each module resolution, and @arethetypeswrong/cli.
 for (const [id, config, entry] of [
   ["types-node10", "node10", "out-node10/use.js"],

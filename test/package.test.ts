@@ -63,3 +63,18 @@ test("package: every source map carries the content of its sources", (t) => {
     t.true((json.sourcesContent ?? []).every((c) => typeof c === "string" && c.length > 0), `${map}: every source inlined`);
   }
 });
+
+test("package-lock.json: its root entry matches package.json, so `npm install` leaves it as committed", (t) => {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as Record<string, unknown>;
+  const lock = JSON.parse(readFileSync(path.join(repoRoot, "package-lock.json"), "utf8")) as { name: string; version: string; packages: Record<string, Record<string, unknown>> };
+  t.is(lock.name, pkg.name as string);
+  t.is(lock.version, pkg.version as string);
+  const root = lock.packages[""]!;
+  for (const field of ["name", "version", "license", "dependencies", "devDependencies", "peerDependencies", "peerDependenciesMeta", "engines"]) {
+    t.deepEqual(root[field], pkg[field], `package-lock.json packages[""].${field}`);
+  }
+  const devDependencies = pkg.devDependencies as Record<string, string>;
+  for (const [name, version] of Object.entries(devDependencies)) {
+    t.is(lock.packages[`node_modules/${name}`]?.version, version, `${name} is locked at the pinned ${version}`);
+  }
+});
