@@ -7,6 +7,8 @@ export default {
   // Many tspc builds run at once: ts-patch's on-disk cache of the patched compiler is guarded by
   // a lock with a 2 s wait, which concurrent builds can exceed on a loaded 2-core machine.
   // Patching in memory per build costs a little CPU and removes that failure mode.
-  environmentVariables: { TSP_SKIP_CACHE: "true" },
+  // Many test files use the runtime path of @mapped on purpose: its once-per-process warning is
+  // silenced here (test/runtime-path-warning.test.ts checks it in child processes without this).
+  environmentVariables: { TSP_SKIP_CACHE: "true", CLASS_INSTRUMENTATION_RUNTIME_PATH: "1" },
   timeout: "60s",
 };

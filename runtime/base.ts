@@ -81,6 +81,9 @@ export const DICT_ATTR: unique symbol = Symbol.for("class-instrumentation.dict")
 /** Key under which a dict records the instance it belongs to. */
 export const DICT_OWNER: unique symbol = Symbol.for("class-instrumentation.dict-owner") as never;
 
+/** @internal Node's `util.inspect.custom`, without importing `node:util`. */
+export const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
+
 /** Key under which a class's manager is stored (a non-enumerable own property of the class). */
 export const MANAGER_ATTR: unique symbol = Symbol.for("class-instrumentation.manager") as never;
 

@@ -9,7 +9,7 @@
  * methods. A collection class of the user's is either a subclass of Array / Set / Map, or any
  * class that names its appender, remover and iterator methods with {@link collection.roles}.
  */
-import { NO_KEY, className, closestKey, describeValue, emitWarning } from "./base.js";
+import { INSPECT, NO_KEY, className, closestKey, describeValue, emitWarning } from "./base.js";
 import { ArgumentError, InvalidRequestError } from "./errors.js";
 import type { AttributeEventToken, CollectionAttributeImpl, AttributeImpl } from "./attributes.js";
 import type { InstanceState } from "./state.js";
@@ -317,6 +317,9 @@ function rewritePositions(raw: unknown[], next: unknown[], initiator: AttributeE
   for (const i of changed) raw[i] = stored[i];
 }
 
+/** Display classes of the inspect hook, one per list class (named like it, without the hook). */
+const shownLists = new WeakMap<Function, new () => unknown[]>();
+
 /** A list collection: every mutation (methods, index assignment, `length`) is reported. */
 export class InstrumentedList<T = unknown> extends Array<T> {
   static override get [Symbol.species](): ArrayConstructor {
@@ -325,6 +328,25 @@ export class InstrumentedList<T = unknown> extends Array<T> {
 
   /** @internal The unproxied array. */
   declare readonly [RAW]: T[];
+
+  /**
+   * @internal Node's inspect shows the members under the list's class name, without the symbol-keyed
+   * links to the proxy and the adapter (plain properties, hence enumerable: see `makeList`).
+   */
+  [INSPECT](depth: number, options: { depth?: number | null }, inspect?: (value: unknown, options: unknown) => string): unknown {
+    const raw = rawOf(this) as T[];
+    const cls = (Object.getPrototypeOf(raw) as { constructor: Function }).constructor;
+    let Shown = shownLists.get(cls);
+    if (Shown === undefined) {
+      const name = className(cls);
+      Shown = { [name]: class extends Array {} }[name]!;
+      shownLists.set(cls, Shown);
+    }
+    const shown = Reflect.construct(Array, [], Shown) as unknown[];
+    for (let i = 0; i < raw.length; i++) shown[i] = raw[i];
+    if (typeof inspect !== "function") return shown;
+    return inspect(shown, { ...options, depth: options.depth === null || options.depth === undefined ? options.depth : depth });
+  }
 
   override push(...items: T[]): number {
     const initiator = takeInitiator();
@@ -707,7 +729,7 @@ function factoryForInstrumented(cls: new () => object): CollectionFactory {
 function instrumentSubclass(cls: new () => object, template: Function, isList: boolean): CollectionFactory {
   const sub = { [cls.name]: class extends cls {} }[cls.name]!;
   const proto = template.prototype as object;
-  for (const name of Object.getOwnPropertyNames(proto)) {
+  for (const name of Reflect.ownKeys(proto)) {
     if (name === "constructor") continue;
     if (Object.prototype.hasOwnProperty.call(cls.prototype, name) && !isList) continue;
     Object.defineProperty(sub.prototype, name, Object.getOwnPropertyDescriptor(proto, name)!);

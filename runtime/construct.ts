@@ -248,11 +248,14 @@ export function isRuntimePathClass(cls: unknown): boolean {
  */
 export const runtimePathHooks: {
   absorb: ((instance: object) => void) | undefined;
-  /** The error `attributeOf(cls, key)` throws for a key that a runtime-path class has not seen yet. */
-  unknownAttribute: ((cls: Function, key: string) => Error | undefined) | undefined;
+  /**
+   * `attributeOf(cls, key)` for a key that a runtime-path class has not seen yet: declares the
+   * attribute (its kind settles with the first value) and returns true; false for other classes.
+   */
+  declareAttribute: ((cls: Function, key: string) => boolean) | undefined;
   /** Whether `instance`'s class was wrapped by the runtime path. */
   isRuntimePath: ((instance: object) => boolean) | undefined;
-} = { absorb: undefined, unknownAttribute: undefined, isRuntimePath: undefined };
+} = { absorb: undefined, declareAttribute: undefined, isRuntimePath: undefined };
 
 /**
  * @internal The runtime path's early `init`: when `instance` is the object of the innermost open

@@ -27,7 +27,7 @@ import { className, hasOwn, type Class } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { registerClass, type ClassManager } from "./instrumentation.js";
-import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./registration.js";
+import { registerAttribute, registerAttributeImpl, type AttributeKind, type RegisterAttributeOptions } from "./registration.js";
 import {
   CONSTRUCTS,
   RUNTIME_PATH,
@@ -133,14 +133,56 @@ function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undef
   const info: RuntimePathInfo = { fields, baseKeys: new Set() };
   const parent = Object.getPrototypeOf(cls) as unknown;
   if (typeof parent === "function" && parent !== Function.prototype && !chainConstructsThroughFrames(parent)) hookBase(cls, parent, info);
-  const Mapped = wrapConstruction(cls);
-  Object.defineProperty(Mapped, "name", { value: cls.name, configurable: true });
-  Object.defineProperty(Mapped, RUNTIME_PATH, { value: info, configurable: true });
   const attributes: MappedAttributeSpec[] = [];
   for (const [key, value] of fields) if (value !== TRANSIENT) attributes.push({ key, options: value });
-  // The runtime path needs its construction frames even without listeners (isConstructing).
-  defineMapped(Mapped, { attributes, keepFrames: true, ...(options ? { options } : {}) });
+  let defined = false;
+  const define = (): void => {
+    if (defined) return;
+    defined = true;
+    warnRuntimePath(cls);
+    // The runtime path needs its construction frames even without listeners (isConstructing).
+    defineMapped(Mapped, { attributes, keepFrames: true, ...(options ? { options } : {}) });
+  };
+  const Mapped = wrapConstruction(cls, define);
+  Object.defineProperty(Mapped, "name", { value: cls.name, configurable: true });
+  Object.defineProperty(Mapped, RUNTIME_PATH, { value: info, configurable: true });
+  // TC39 decorators run before the static fields are initialized: register once they are (a
+  // `static __sa_instrumentation_manager__` must be seen), or at the first construction if a
+  // static initializer constructs an instance. Legacy decorators run after the statics.
+  const addInitializer = (context as { addInitializer?: unknown } | undefined)?.addInitializer;
+  if (typeof addInitializer === "function") (addInitializer as (f: () => void) => void).call(context, define);
+  else define();
   return Mapped as C;
+}
+
+/** The environment variable that silences {@link warnRuntimePath} (any non-empty value but "0"). */
+const RUNTIME_PATH_QUIET_ENV = "CLASS_INSTRUMENTATION_RUNTIME_PATH";
+/** The code of the runtime-path warning (`node --disable-warning=CI_RUNTIME_PATH` also silences it). */
+const RUNTIME_PATH_WARNING_CODE = "CI_RUNTIME_PATH";
+let runtimePathWarned = false;
+
+/**
+ * Says once per process that a `@mapped` class took the runtime path: the transformer did not run
+ * on it (no plugin host, no or a misspelt `plugins` entry, TypeScript 7, esbuild, tsx, swc), so
+ * what it cannot do is not silent. Silenced by `CLASS_INSTRUMENTATION_RUNTIME_PATH=1` (a project
+ * that means to use the runtime path) or `--disable-warning=CI_RUNTIME_PATH`.
+ */
+function warnRuntimePath(cls: AnyClass): void {
+  if (runtimePathWarned) return;
+  runtimePathWarned = true;
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; emitWarning?: (m: string, o: { type: string; code: string }) => void } }).process;
+  const quiet = proc?.env?.[RUNTIME_PATH_QUIET_ENV];
+  if (quiet !== undefined && quiet !== "" && quiet !== "0") return;
+  const message =
+    `@mapped class ${className(cls)} was not compiled by the class-instrumentation transformer, so it takes the runtime path ` +
+    `(the same for every such class; this warning is shown once). The build ran no transformer: no ` +
+    `"plugins": [{ "transform": "class-instrumentation/transformer" }] in compilerOptions (check the key's spelling), ` +
+    `or a compiler that ignores plugins (plain tsc without ts-patch, TypeScript 7, esbuild, tsx, swc; use tspc or class-instrumentation/unplugin). ` +
+    `The runtime path tracks fields learnt from instances: kinds come from the first value, fields become attributes when first assigned, \`accessor\` fields are not attributes, ` +
+    `and init fires after the constructor (docs/transformer.md, "Without the transformer"). ` +
+    `Set ${RUNTIME_PATH_QUIET_ENV}=1 if this is intended.`;
+  if (typeof proc?.emitWarning === "function") proc.emitWarning(message, { type: "InstrumentationWarning", code: RUNTIME_PATH_WARNING_CODE });
+  else console.warn(`InstrumentationWarning: ${message}`);
 }
 
 function chainConstructsThroughFrames(cls: unknown): boolean {
@@ -162,10 +204,11 @@ function hookBase(cls: AnyClass, Parent: Function, info: RuntimePathInfo): void 
   Object.setPrototypeOf(cls, Hook);
 }
 
-function wrapConstruction(cls: AnyClass): AnyClass {
+function wrapConstruction(cls: AnyClass, define: () => void): AnyClass {
   const Base = cls as unknown as new (...args: unknown[]) => object;
   const Mapped = class extends Base {
     constructor(...args: unknown[]) {
+      define();
       const frame = beginConstruction(new.target, Mapped, args);
       try {
         super(...args);
@@ -175,6 +218,7 @@ function wrapConstruction(cls: AnyClass): AnyClass {
         const values = detachOwnProperties(this, Mapped);
         enterConstruction(this, frame);
         for (const [key, value] of values) (this as Record<string, unknown>)[key] = value;
+        settleDeclaredFromDict(this, Mapped);
       } catch (error) {
         failConstruction(frame, error);
         throw error;
@@ -229,6 +273,8 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
       const option = fieldOption(instance, key) as AttributeOptions | undefined;
       registerAttribute(cls, key, { kind: kindOf(descriptor.value), ...collectionOf(descriptor.value), ...option });
       if (!manager.isMapped) registerClass(cls);
+    } else if (descriptor.value !== undefined) {
+      settleDeclaredKind(cls, key, descriptor.value);
     }
     delete (instance as Record<string, unknown>)[key];
     if (descriptor.value !== undefined) detached.push([key, descriptor.value]);
@@ -264,19 +310,54 @@ runtimePathHooks.isRuntimePath = (instance) =>
   (Object.getPrototypeOf(instance) as { constructor?: { [RUNTIME_PATH]?: RuntimePathInfo } } | null)?.constructor?.[RUNTIME_PATH] !== undefined;
 
 /**
- * `attributeOf(cls, key)` for a key `cls` does not have: for a class wrapped by the runtime path,
- * an error that says why (its fields are learnt from its first instance) and what to do.
+ * Attributes declared by `attributeOf(cls, key)` before any value was seen (per declaring class):
+ * registered as scalars so that listeners can be attached at start-up; the first value assigned
+ * settles the kind (a collection or a mapped object re-builds the attribute's implementation,
+ * keeping its listeners).
  */
-runtimePathHooks.unknownAttribute = (cls: Function, key: string): Error | undefined => {
-  if ((cls as { [RUNTIME_PATH]?: RuntimePathInfo })[RUNTIME_PATH] === undefined) return undefined;
-  const name = className(cls);
-  return new InvalidRequestError(
-    `${name}.${key} is not an instrumented attribute of ${name} yet. ${name} was built without the class-instrumentation ` +
-      `transformer, so @mapped learns its fields from the first instance constructed. Declare the field with ` +
-      `@attribute({ ... }), construct an instance first, or build with the transformer: add ` +
-      `"plugins": [{ "transform": "class-instrumentation/transformer" }] to compilerOptions and compile with ts-patch's tspc.`,
-  );
+const declaredEarly = new WeakMap<Function, Set<string>>();
+
+/** `attributeOf(cls, key)` for a key a runtime-path class has not seen yet: declares it. */
+runtimePathHooks.declareAttribute = (cls: Function, key: string): boolean => {
+  if ((cls as { [RUNTIME_PATH]?: RuntimePathInfo })[RUNTIME_PATH] === undefined) return false;
+  registerAttribute(cls as AnyClass, key, { kind: "scalar" });
+  let keys = declaredEarly.get(cls);
+  if (keys === undefined) declaredEarly.set(cls, (keys = new Set()));
+  keys.add(key);
+  return true;
 };
+
+/** Gives an attribute declared early by `attributeOf` the kind of its first value; true when it changed. */
+function settleDeclaredKind(cls: AnyClass, key: string, value: unknown): boolean {
+  for (let c: unknown = cls; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    const keys = declaredEarly.get(c);
+    if (keys === undefined || !keys.delete(key)) continue;
+    const kind = kindOf(value);
+    if (kind === "scalar") return false;
+    registerAttributeImpl(c as AnyClass, key, { kind, ...collectionOf(value) });
+    return true;
+  }
+  return false;
+}
+
+/**
+ * [[Set]] fields (`useDefineForClassFields: false`) write through the accessor of an attribute
+ * declared early, as a scalar: once constructed, its first value settles the kind and, when that
+ * changed, is assigned again through the attribute's new implementation.
+ */
+function settleDeclaredFromDict(instance: object, cls: AnyClass): void {
+  for (let c: unknown = cls; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    const keys = declaredEarly.get(c);
+    if (keys === undefined || keys.size === 0) continue;
+    const dict = lookups.instanceDict(instance);
+    for (const key of [...keys]) {
+      const value = hasOwn(dict, key) ? dict[key] : undefined;
+      if (value === undefined || !settleDeclaredKind(cls, key, value)) continue;
+      delete dict[key];
+      (instance as Record<string, unknown>)[key] = value;
+    }
+  }
+}
 
 function kindOf(value: unknown): AttributeKind {
   if (duckTypeCollection(value) !== undefined) return "collection";

@@ -137,25 +137,19 @@ export function attributeOf<T extends object, K extends keyof T & string>(cls: C
     if (lookups.optManagerOfClass(c)) manager = registerClass(cls, { finalize: false }) as unknown as ClassManager;
   }
   if (manager === undefined) throw lookupsUnmapped(cls);
-  const attr = manager.get(key);
-  if (attr === undefined) {
-    throw unknownAttributeError(cls, key, manager.keys());
-  }
+  let attr = manager.get(key);
+  // A class wrapped by the runtime path learns its fields from instances: asking declares it.
+  if (attr === undefined && runtimePathHooks.declareAttribute?.(cls, key) === true) attr = manager.get(key);
+  if (attr === undefined) throw unknownAttributeError(cls, key, manager.keys());
   return attr as unknown as InstrumentedAttribute<T, T[K]>;
 }
 
 /**
- * @internal The error for a key `cls` has no attribute under: "did you mean" when it looks like a typo of a
- * known key, else the runtime path's explanation (fields learnt from the first instance), else
- * the list of known keys.
+ * @internal The error for a key `cls` has no attribute under: "did you mean" when it looks like a
+ * typo of a known key, else the list of known keys.
  */
 export function unknownAttributeError(cls: Function, key: string, known: Iterable<string>): Error {
-  const keys = [...known];
-  if (closestKey(key, keys) === undefined) {
-    const hooked = runtimePathHooks.unknownAttribute?.(cls, key);
-    if (hooked !== undefined) return hooked;
-  }
-  return new InvalidRequestError(unknownAttributeMessage(cls, key, keys));
+  return new InvalidRequestError(unknownAttributeMessage(cls, key, [...known]));
 }
 
 function lookupsUnmapped(cls: unknown): Error {

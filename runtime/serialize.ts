@@ -3,15 +3,13 @@
  * hook installed on mapped classes, which show the loaded attribute values (the values live in
  * the instance dict, not in own properties).
  */
-import { className, hasOwn } from "./base.js";
+import { INSPECT, className, hasOwn } from "./base.js";
 import { lookups } from "./lookups.js";
 import { isRuntimePathClass, runtimePathHooks } from "./construct.js";
 import { optManagerForInstance } from "./access.js";
 import { duckTypeCollection } from "./collections.js";
 import type { ClassManager } from "./instrumentation.js";
 
-/** Node's `util.inspect.custom`, without importing `node:util`. */
-export const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 /** The loaded attribute values of `obj` (then its other own enumerable properties), as plain data. */
 export function loadedValues(obj: object): Record<string, unknown> {

@@ -8,31 +8,31 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { type Class, instanceState, managerOfClass, optManagerOfClass } from "../runtime/index.js";
 import { ClassInstrumentationAdapter } from "../runtime/ext/index.js";
-import { A, B, GOOFY_DICT, MY_STATE, MyClass, MyClassState, main } from "../examples/custom-management/custom-management.js";
+import { Author, Book, VALUES_SLOT, STATE_SLOT, ProxyModel, ProxyStorageManager, main } from "../examples/custom-management/custom-management.js";
 
 const EXPECTED = [
-  'a1.name = "a1"',
-  'a1.bs[0].name = "b1"',
-  "a1.bs = [B(b1), B(b2)]",
-  "b2.a = A(a1) (set by the backref)",
-  "own keys of a1: _goofyDict, _myState",
-  "a1._goofyDict holds: name, bs",
-  "accessors on A.prototype: none",
-  'a1.nickname = "first"; instrumented: false; in _goofyDict: true',
-  'history of a1.name: added=["a1"] unchanged=[] deleted=[]',
-  "flushed a1, b1, b2",
-  'history of a1.name: added=[] unchanged=["a1"] deleted=[]',
-  "modified: a1=false b1=false",
-  "removed a1.bs[0]: a1.bs = [B(b2)], b1.a = none",
-  "history of a1.bs: added=[] unchanged=[B(b2)] deleted=[B(b1)]",
-  "history of b1.a: added=[none] unchanged=[] deleted=[A(a1)]",
-  'set event: A(a1).name "a1" -> "a1 renamed"',
-  'history of a1.name: added=["a1 renamed"] unchanged=[] deleted=["a1"]',
-  "expired a1.name; in _goofyDict: false",
-  'a1.name = "a1" (loader: A [name])',
-  "deleted a1.nickname: none",
-  'deleted a1.name: none; history: added=[] unchanged=[] deleted=["a1"]',
-  "len(a1.bs) = 1",
+  'ada.name = "ada"',
+  'ada.books[0].name = "book1"',
+  "ada.books = [Book(book1), Book(book2)]",
+  "book2.author = Author(ada) (set by the backref)",
+  "own keys of ada: _values, _state",
+  "ada._values holds: name, books",
+  "accessors on Author.prototype: none",
+  'ada.nickname = "first"; instrumented: false; in _values: true',
+  'history of ada.name: added=["ada"] unchanged=[] deleted=[]',
+  "flushed ada, book1, book2",
+  'history of ada.name: added=[] unchanged=["ada"] deleted=[]',
+  "modified: ada=false book1=false",
+  "removed ada.books[0]: ada.books = [Book(book2)], book1.author = none",
+  "history of ada.books: added=[] unchanged=[Book(book2)] deleted=[Book(book1)]",
+  "history of book1.author: added=[none] unchanged=[] deleted=[Author(ada)]",
+  'set event: Author(ada).name "ada" -> "ada renamed"',
+  'history of ada.name: added=["ada renamed"] unchanged=[] deleted=["ada"]',
+  "expired ada.name; in _values: false",
+  'ada.name = "ada" (loader: Author [name])',
+  "deleted ada.nickname: none",
+  'deleted ada.name: none; history: added=[] unchanged=[] deleted=["ada"]',
+  "len(ada.books) = 1",
 ];
 
 test.serial("main() returns the expected trace", (t) => {
@@ -44,23 +44,23 @@ test.serial("main() can run again with the same result (no listener or loader bo
   t.deepEqual(main(), EXPECTED);
 });
 
-test.serial("the example's classes are managed by MyClassState through the adapter", (t) => {
-  t.is(A.__sa_instrumentation_manager__, MyClassState);
-  for (const cls of [A, B] as Class[]) {
+test.serial("the example's classes are managed by ProxyStorageManager through the adapter", (t) => {
+  t.is(Author.__sa_instrumentation_manager__, ProxyStorageManager);
+  for (const cls of [Author, Book] as Class[]) {
     const manager = managerOfClass(cls);
     t.true(manager instanceof ClassInstrumentationAdapter);
-    t.is(manager.factory as unknown, MyClassState);
+    t.is(manager.factory as unknown, ProxyStorageManager);
   }
-  t.is(optManagerOfClass(MyClass), undefined, "the base class itself is not instrumented");
+  t.is(optManagerOfClass(ProxyModel), undefined, "the base class itself is not instrumented");
 });
 
-test.serial("an instance keeps its values in _goofyDict and its state in _myState", (t) => {
-  const b = new B({ name: "solo" });
+test.serial("an instance keeps its values in _values and its state in _state", (t) => {
+  const b = new Book({ name: "solo" });
   const slots = b as unknown as Record<string, unknown>;
-  t.deepEqual(Reflect.ownKeys(b).sort(), [GOOFY_DICT, MY_STATE]);
-  t.is(slots[MY_STATE], instanceState(b));
-  t.deepEqual({ ...(slots[GOOFY_DICT] as object) }, { name: "solo" });
-  t.is(instanceState(b).dict as unknown, slots[GOOFY_DICT]);
+  t.deepEqual(Reflect.ownKeys(b).sort(), [STATE_SLOT, VALUES_SLOT]);
+  t.is(slots[STATE_SLOT], instanceState(b));
+  t.deepEqual({ ...(slots[VALUES_SLOT] as object) }, { name: "solo" });
+  t.is(instanceState(b).dict as unknown, slots[VALUES_SLOT]);
 });
 
 test.serial("running the compiled example as a script prints the trace", (t) => {

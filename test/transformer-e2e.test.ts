@@ -76,13 +76,14 @@ test("declaration output of a tspc build keeps the fields as declared", async (t
   t.true(existsSync(path.join(built.dir, "dist", "models.js.map")));
 });
 
-test("tspc builds an ES module project (nodenext, TC39 decorators, namespace import)", async (t) => {
+test("tspc builds an ES module project (nodenext, TC39 decorators, namespace import, an auto-accessor)", async (t) => {
   const built = await builds.esm;
   t.is(built.status, 0, built.output);
   const result = JSON.parse(await runNode(built, "dist/main.js")) as Record<string, unknown>;
   t.deepEqual(result.own, []);
-  t.deepEqual(result.kinds, ["label:ScalarAttributeImpl", "children:CollectionAttributeImpl", "parent:ScalarObjectAttributeImpl"]);
+  t.deepEqual(result.kinds, ["label:ScalarAttributeImpl", "children:CollectionAttributeImpl", "parent:ScalarObjectAttributeImpl", "visits:ScalarAttributeImpl"]);
   t.deepEqual(result.added, ["leaf"]);
+  t.deepEqual(result.visits, { added: [1], unchanged: [], deleted: [0] }, "`accessor visits = 0` is tracked");
 });
 
 test("user mistakes are tspc diagnostics with codes and positions; exit status 2; classes still work", async (t) => {

@@ -199,7 +199,10 @@ class MemberCollector {
       return;
     }
     const name = memberName(tsi, member);
-    if (hasModifier(tsi, member, tsi.SyntaxKind.StaticKeyword) || hasModifier(tsi, member, tsi.SyntaxKind.AbstractKeyword) || hasModifier(tsi, member, tsi.SyntaxKind.AccessorKeyword)) {
+    // An auto-accessor (`accessor x = 1`) is an instance field whose storage happens to be
+    // private: it becomes an attribute like any field (its generated accessor replaces the one
+    // `accessor` would define), so no field of a mapped class is left untracked.
+    if (hasModifier(tsi, member, tsi.SyntaxKind.StaticKeyword) || hasModifier(tsi, member, tsi.SyntaxKind.AbstractKeyword)) {
       this.rejectOwned(member, name);
       return;
     }

@@ -66,7 +66,7 @@ export const Messages = {
   ),
   unsupportedTypeScript: message(
     "CI1011",
-    "class-instrumentation/transformer supports TypeScript >=4.9 <7 (4.9 to 6.x), but this compiler is TypeScript {0}; no class was instrumented. TypeScript 7 has no transformer API: emit with TypeScript 6 (npm i -D typescript@6 ts-patch, then tspc), use the bundler plugin class-instrumentation/unplugin, or rely on the runtime path of @mapped.",
+    "class-instrumentation/transformer supports TypeScript >=4.9 <7 (4.9 to 6.x), but this compiler is TypeScript {0}; no class was instrumented. TypeScript 7 has no transformer API: emit with TypeScript 6 (npm i -D typescript@6.0.3 ts-patch@3.3.0, then tspc; type-check with TypeScript 7), use the bundler plugin class-instrumentation/unplugin, or rely on the runtime path of @mapped.",
   ),
   internalError: message(
     "CI1099",

@@ -52,8 +52,8 @@ function build(tsi: typeof ts, program: ts.Program | undefined, config: unknown,
     // TypeScript 7 (`require("typescript")` is only `{ version }`): nothing could run the factory or show a diagnostic.
     throw new Error(
       `[CI1011] class-instrumentation/transformer supports TypeScript ${SUPPORTED_TYPESCRIPT} (4.9 to 6.x), but the typescript package found is ${String(tsi.version)}, which has no transformer API. ` +
-        `Install TypeScript 6 next to it (npm i -D ts6@npm:typescript@6.0.3) and pass it: createTransformer(program, { ts: require("ts6") }), or vite({ typescript: require("ts6") }) for class-instrumentation/unplugin; ` +
-        `or build with tspc on TypeScript 6; or rely on the runtime path of @mapped.`,
+        `Install TypeScript 6 next to it (npm i -D ts6@npm:typescript@6.0.3) and pass it: import ts6 from "ts6" (or const ts6 = require("ts6")), then createTransformer(program, { ts: ts6 }), or vite({ typescript: ts6 }) for class-instrumentation/unplugin; ` +
+        `or build with tspc on TypeScript 6 (typescript@6.0.3 ts-patch@3.3.0) and type-check with TypeScript 7; or rely on the runtime path of @mapped.`,
     );
   }
   if (!isSupportedTypeScript(tsi)) {

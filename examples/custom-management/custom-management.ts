@@ -5,18 +5,19 @@
  * The classes here choose their own instrumentation through the static
  * `__sa_instrumentation_manager__` member (read by `class-instrumentation/ext`):
  *
- * - `MyClassState`, the user manager, installs no accessors on the classes at all. Attribute
- *   values live in the instance's own `_goofyDict` object and the instance state in its own
- *   `_myState` slot, instead of the runtime's hidden defaults.
- * - `MyClass`, the base class, makes every instance a Proxy that routes property access: a key
+ * - `ProxyStorageManager`, the user manager, installs no accessors on the classes at all. Attribute
+ *   values live in the instance's own `_values` object and the instance state in its own
+ *   `_state` slot, instead of the runtime's hidden defaults.
+ * - `ProxyModel`, the base class, makes every instance a Proxy that routes property access: a key
  *   the class instruments goes through `getAttribute` / `setAttribute` / `delAttribute` (so
- *   history, events, backrefs and loaders all work), any other key is stored in `_goofyDict`
+ *   history, events, backrefs and loaders all work), any other key is stored in `_values`
  *   untracked. This is what SQLAlchemy's `__getattr__` / `__setattr__` / `__delattr__` do; a
  *   Proxy also catches `delete obj.key`, which an accessor cannot.
  *
- * `A` has a collection `bs` of `B`s, mirrored by the backref `B.a`. Instead of a database, a
- * small in-memory "store" plays the part of the Session: `flush()` snapshots the loaded values
- * and commits the states, and the classes' `expiredAttributeLoader` reads expired values back.
+ * `Author` has a collection `books` of `Book`s, mirrored by the backref `Book.author` (SQLAlchemy's
+ * example calls them `A`, `B`, `bs` and `a`). Instead of a database, a small in-memory "store"
+ * plays the part of the Session: `flush()` snapshots the loaded values and commits the states,
+ * and the classes' `expiredAttributeLoader` reads expired values back.
  *
  * Run it with `node build/examples/custom-management/custom-management.js` after
  * `npm run build:test`; `main()` returns the trace it prints.
@@ -42,21 +43,21 @@ import {
 } from "../../runtime/index.js";
 import { InstrumentationManager } from "../../runtime/ext/index.js";
 
-/** Where `MyClassState` keeps an instance's attribute values. */
-export const GOOFY_DICT = "_goofyDict";
-/** Where `MyClassState` keeps an instance's state. */
-export const MY_STATE = "_myState";
+/** Where `ProxyStorageManager` keeps an instance's attribute values. */
+export const VALUES_SLOT = "_values";
+/** Where `ProxyStorageManager` keeps an instance's state. */
+export const STATE_SLOT = "_state";
 
-type Slots = { [GOOFY_DICT]?: Record<PropertyKey, unknown>; [MY_STATE]?: InstanceState };
+type Slots = { [VALUES_SLOT]?: Record<PropertyKey, unknown>; [STATE_SLOT]?: InstanceState };
 
 function defineSlot(instance: object, key: string, value: unknown): void {
-  // Defined, not assigned: on a MyClass instance an assignment would go through the Proxy's
+  // Defined, not assigned: on a ProxyModel instance an assignment would go through the Proxy's
   // `set` trap, as `instance.__dict__[...] = ...` bypasses `__setattr__` in Python.
   Object.defineProperty(instance, key, { value, writable: true, configurable: true, enumerable: true });
 }
 
-/** The user-defined instrumentation: no accessors, values in `_goofyDict`, state in `_myState`. */
-export class MyClassState extends InstrumentationManager {
+/** The user-defined instrumentation: no accessors, values in `_values`, state in `_state`. */
+export class ProxyStorageManager extends InstrumentationManager {
   override instrumentAttribute(): void {}
 
   override installDescriptor(): void {}
@@ -64,23 +65,23 @@ export class MyClassState extends InstrumentationManager {
   override uninstallDescriptor(): void {}
 
   override getInstanceDict(_cls: Class, instance: object): Record<string, unknown> {
-    return (instance as Slots)[GOOFY_DICT] as Record<string, unknown>;
+    return (instance as Slots)[VALUES_SLOT] as Record<string, unknown>;
   }
 
   override initializeInstanceDict(_cls: Class, instance: object): void {
-    defineSlot(instance, GOOFY_DICT, {});
+    defineSlot(instance, VALUES_SLOT, {});
   }
 
   override installState(_cls: Class, instance: object, state: InstanceState): void {
-    defineSlot(instance, MY_STATE, state);
+    defineSlot(instance, STATE_SLOT, state);
   }
 
   override removeState(_cls: Class, instance: object): void {
-    delete (instance as Slots)[MY_STATE];
+    delete (instance as Slots)[STATE_SLOT];
   }
 
   override stateGetter(): (instance: object) => InstanceState | undefined {
-    return (instance) => (instance as Slots)[MY_STATE];
+    return (instance) => (instance as Slots)[STATE_SLOT];
   }
 }
 
@@ -92,8 +93,8 @@ function instrumentedKey(obj: object, key: PropertyKey): key is string {
 }
 
 /** Base class of the custom-managed classes; `new Sub({ key: value })` assigns through the Proxy. */
-export class MyClass {
-  static readonly __sa_instrumentation_manager__ = MyClassState;
+export class ProxyModel {
+  static readonly __sa_instrumentation_manager__ = ProxyStorageManager;
 
   constructor(init: Record<string, unknown> = {}) {
     const self: this = new Proxy(this, {
@@ -101,7 +102,7 @@ export class MyClass {
         // Python's __getattr__ only runs when normal lookup fails: own slots and methods first.
         if (key in target) return Reflect.get(target, key, receiver);
         if (instrumentedKey(receiver, key)) return getAttribute(receiver, key);
-        return (target as Slots)[GOOFY_DICT]?.[key];
+        return (target as Slots)[VALUES_SLOT]?.[key];
       },
       set(target, key, value, receiver) {
         if (instrumentedKey(receiver, key)) {
@@ -111,8 +112,8 @@ export class MyClass {
         if (optManagerOfClass((target as object).constructor as Class) === undefined) {
           return Reflect.set(target, key, value, receiver);
         }
-        instanceState(receiver); // creates the state and _goofyDict on first use
-        (target as Slots)[GOOFY_DICT]![key] = value;
+        instanceState(receiver); // creates the state and _values on first use
+        (target as Slots)[VALUES_SLOT]![key] = value;
         return true;
       },
       deleteProperty(target, key) {
@@ -120,7 +121,7 @@ export class MyClass {
           delAttribute(self as object, key);
           return true;
         }
-        const dict = (target as Slots)[GOOFY_DICT];
+        const dict = (target as Slots)[VALUES_SLOT];
         if (dict !== undefined && key in dict) return delete dict[key];
         return Reflect.deleteProperty(target, key);
       },
@@ -130,17 +131,17 @@ export class MyClass {
   }
 }
 
-/** Has a collection of `B`s. */
-export class A extends MyClass {
+/** Has a collection of `Book`s. */
+export class Author extends ProxyModel {
   declare name: string;
-  declare bs: B[];
+  declare books: Book[];
   declare nickname: string | undefined;
 }
 
-/** Belongs to an `A` through the backref `a`. */
-export class B extends MyClass {
+/** Belongs to an `Author` through the backref `author`. */
+export class Book extends ProxyModel {
   declare name: string;
-  declare a: A | undefined;
+  declare author: Author | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,12 +171,12 @@ function flush(...objects: object[]): void {
   }
 }
 
-registerClass(A, { expiredAttributeLoader: loadFromStore });
-registerClass(B, { expiredAttributeLoader: loadFromStore });
-registerAttribute(A, "name");
-registerAttribute(A, "bs", { kind: "collection", backref: "a", trackParent: true });
-registerAttribute(B, "name");
-registerAttribute(B, "a", { kind: "object", backref: "bs", trackParent: true });
+registerClass(Author, { expiredAttributeLoader: loadFromStore });
+registerClass(Book, { expiredAttributeLoader: loadFromStore });
+registerAttribute(Author, "name");
+registerAttribute(Author, "books", { kind: "collection", backref: "author", trackParent: true });
+registerAttribute(Book, "name");
+registerAttribute(Book, "author", { kind: "object", backref: "books", trackParent: true });
 
 // ---------------------------------------------------------------------------------------------
 // the walkthrough
@@ -183,7 +184,7 @@ registerAttribute(B, "a", { kind: "object", backref: "bs", trackParent: true });
 
 function show(value: unknown): string {
   if (value === undefined || value === null) return "none";
-  if (value instanceof MyClass) return `${value.constructor.name}(${(value as { name: string }).name})`;
+  if (value instanceof ProxyModel) return `${value.constructor.name}(${(value as { name: string }).name})`;
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "object" && Symbol.iterator in value) return `[${[...(value as Iterable<unknown>)].map(show).join(", ")}]`;
   return String(value);
@@ -199,52 +200,52 @@ export function main(): string[] {
   const log = (line: string) => void trace.push(line);
   loads.length = 0;
 
-  const a1 = new A({ name: "a1", bs: [new B({ name: "b1" }), new B({ name: "b2" })] });
-  const [b1, b2] = a1.bs as [B, B];
-  log(`a1.name = ${show(a1.name)}`);
-  log(`a1.bs[0].name = ${show(a1.bs[0]!.name)}`);
-  log(`a1.bs = ${show(a1.bs)}`);
-  log(`b2.a = ${show(b2.a)} (set by the backref)`);
-  log(`own keys of a1: ${Reflect.ownKeys(a1).map(String).join(", ")}`);
-  log(`a1._goofyDict holds: ${Object.keys((a1 as Slots)[GOOFY_DICT]!).join(", ")}`);
-  const accessors = Object.getOwnPropertyNames(A.prototype).filter((k) => k !== "constructor");
-  log(`accessors on A.prototype: ${accessors.length === 0 ? "none" : accessors.join(", ")}`);
+  const ada = new Author({ name: "ada", books: [new Book({ name: "book1" }), new Book({ name: "book2" })] });
+  const [book1, book2] = ada.books as [Book, Book];
+  log(`ada.name = ${show(ada.name)}`);
+  log(`ada.books[0].name = ${show(ada.books[0]!.name)}`);
+  log(`ada.books = ${show(ada.books)}`);
+  log(`book2.author = ${show(book2.author)} (set by the backref)`);
+  log(`own keys of ada: ${Reflect.ownKeys(ada).map(String).join(", ")}`);
+  log(`ada._values holds: ${Object.keys((ada as Slots)[VALUES_SLOT]!).join(", ")}`);
+  const accessors = Object.getOwnPropertyNames(Author.prototype).filter((k) => k !== "constructor");
+  log(`accessors on Author.prototype: ${accessors.length === 0 ? "none" : accessors.join(", ")}`);
 
-  a1.nickname = "first";
-  log(`a1.nickname = ${show(a1.nickname)}; instrumented: ${isInstrumented(a1, "nickname")}; in _goofyDict: ${"nickname" in (a1 as Slots)[GOOFY_DICT]!}`);
-  log(`history of a1.name: ${showHistory(getHistory(a1, "name"))}`);
+  ada.nickname = "first";
+  log(`ada.nickname = ${show(ada.nickname)}; instrumented: ${isInstrumented(ada, "nickname")}; in _values: ${"nickname" in (ada as Slots)[VALUES_SLOT]!}`);
+  log(`history of ada.name: ${showHistory(getHistory(ada, "name"))}`);
 
-  flush(a1, b1, b2);
-  log("flushed a1, b1, b2");
-  log(`history of a1.name: ${showHistory(getHistory(a1, "name"))}`);
-  log(`modified: a1=${instanceState(a1).modified} b1=${instanceState(b1).modified}`);
+  flush(ada, book1, book2);
+  log("flushed ada, book1, book2");
+  log(`history of ada.name: ${showHistory(getHistory(ada, "name"))}`);
+  log(`modified: ada=${instanceState(ada).modified} book1=${instanceState(book1).modified}`);
 
-  (a1.bs as unknown as { remove(item: B): void }).remove(a1.bs[0]!);
-  log(`removed a1.bs[0]: a1.bs = ${show(a1.bs)}, b1.a = ${show(b1.a)}`);
-  log(`history of a1.bs: ${showHistory(getHistory(a1, "bs"))}`);
-  log(`history of b1.a: ${showHistory(getHistory(b1, "a"))}`);
+  (ada.books as unknown as { remove(item: Book): void }).remove(ada.books[0]!);
+  log(`removed ada.books[0]: ada.books = ${show(ada.books)}, book1.author = ${show(book1.author)}`);
+  log(`history of ada.books: ${showHistory(getHistory(ada, "books"))}`);
+  log(`history of book1.author: ${showHistory(getHistory(book1, "author"))}`);
 
-  const nameAttr = attributeOf(A, "name");
-  const onSet = (target: A, value: string, oldValue: unknown) =>
+  const nameAttr = attributeOf(Author, "name");
+  const onSet = (target: Author, value: string, oldValue: unknown) =>
     void log(`set event: ${show(target)}.name ${show(oldValue)} -> ${show(value)}`);
   listen(nameAttr, "set", onSet);
   try {
-    a1.name = "a1 renamed";
+    ada.name = "ada renamed";
   } finally {
     removeListener(nameAttr, "set", onSet);
   }
-  log(`history of a1.name: ${showHistory(getHistory(a1, "name"))}`);
+  log(`history of ada.name: ${showHistory(getHistory(ada, "name"))}`);
 
-  instanceState(a1).expireAttributes(["name"]);
-  log(`expired a1.name; in _goofyDict: ${"name" in (a1 as Slots)[GOOFY_DICT]!}`);
-  log(`a1.name = ${show(a1.name)} (loader: ${loads.join("; ")})`);
+  instanceState(ada).expireAttributes(["name"]);
+  log(`expired ada.name; in _values: ${"name" in (ada as Slots)[VALUES_SLOT]!}`);
+  log(`ada.name = ${show(ada.name)} (loader: ${loads.join("; ")})`);
 
-  delete (a1 as { nickname?: string }).nickname;
-  log(`deleted a1.nickname: ${show(a1.nickname)}`);
-  delete (a1 as { name?: string }).name;
-  log(`deleted a1.name: ${show(a1.name)}; history: ${showHistory(getHistory(a1, "name"))}`);
+  delete (ada as { nickname?: string }).nickname;
+  log(`deleted ada.nickname: ${show(ada.nickname)}`);
+  delete (ada as { name?: string }).name;
+  log(`deleted ada.name: ${show(ada.name)}; history: ${showHistory(getHistory(ada, "name"))}`);
 
-  log(`len(a1.bs) = ${a1.bs.length}`);
+  log(`len(ada.books) = ${ada.books.length}`);
   return trace;
 }
 
