@@ -264,6 +264,7 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
   const keys = Object.keys(instance);
   if (keys.length === 0 || managerOfInstance(instance) === undefined) return detached;
   let manager: ClassManager | undefined;
+  const taken: string[] = [];
   for (const key of keys) {
     if (fieldOption(instance, key) === TRANSIENT) continue;
     const descriptor = Object.getOwnPropertyDescriptor(instance, key);
@@ -276,9 +277,13 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
     } else if (descriptor.value !== undefined) {
       settleDeclaredKind(cls, key, descriptor.value);
     }
-    delete (instance as Record<string, unknown>)[key];
+    taken.push(key);
     if (descriptor.value !== undefined) detached.push([key, descriptor.value]);
   }
+  // Last added first: V8 undoes the map transition of an object's most recently added property,
+  // so the instance keeps its fast (in-object) properties; deleting any other property would turn
+  // them into a dictionary, and every later access, accessors' included, into a hash lookup.
+  for (let i = taken.length - 1; i >= 0; i--) delete (instance as Record<string, unknown>)[taken[i]!];
   return detached;
 }
 
