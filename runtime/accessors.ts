@@ -9,7 +9,7 @@
  */
 import { DICT_ATTR, DICT_OWNER, NO_VALUE, STATE_ATTR, ownDict, type InstanceDictObject } from "./base.js";
 import { ACCESSOR_PARAMS, accessorSource, type AccessorFactory, type AccessorRuntime } from "./accessor-template.js";
-import { instanceState, managerForInstance } from "./access.js";
+import { instanceState, managerForInstance, viewedInstance } from "./access.js";
 import { enterPendingConstruction, isConstructing, runtimePathHooks } from "./construct.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import type { CollectionAttributeImpl, InstrumentedAttribute } from "./attributes.js";
@@ -17,6 +17,7 @@ import type { InstanceState } from "./state.js";
 
 /** @internal Slow-path read: loaders, defaults, state creation. */
 export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
+  obj = viewedInstance(obj); // read through a Proxy of an instance: the instance's values
   enterPendingConstruction(obj); // the runtime path of @mapped: see construct.ts
   const state = instanceState(obj);
   return attr.requireImpl().get(state, lookups.instanceDict(obj));
@@ -24,6 +25,7 @@ export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
 
 /** @internal Slow-path write: events, history, state creation. */
 export function slowSet(obj: object, attr: InstrumentedAttribute, value: unknown): void {
+  obj = viewedInstance(obj); // written through a Proxy of an instance: tracked on the instance
   enterPendingConstruction(obj); // the runtime path of @mapped: see construct.ts
   if (value === undefined && isConstructing(obj) && runtimePathHooks.isRuntimePath?.(obj) && !(attr.key in lookups.instanceDict(obj))) {
     return; // a field declared without initializer ([[Set]] emit of a decorated field): never set, as with the transformer

@@ -117,6 +117,12 @@ interface RuntimePathInfo {
    * ordinary properties, as with the transformer (which only instruments the mapped classes).
    */
   readonly baseKeys: Set<string>;
+  /**
+   * `@attribute` fields declared without `kind` (nor `collectionClass`): registered at class
+   * definition as plain scalars, without their kind-dependent options (`backref`), and given
+   * their real kind, taken from the first instance's value, when that value is first seen.
+   */
+  readonly kindless: Set<string>;
 }
 
 
@@ -130,11 +136,21 @@ interface RuntimePathInfo {
 function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undefined, context: unknown): C {
   if (typeof cls !== "function") throw new InvalidRequestError("@mapped applies to classes only.");
   const fields = fieldsOf(cls, context);
-  const info: RuntimePathInfo = { fields, baseKeys: new Set() };
+  const info: RuntimePathInfo = { fields, baseKeys: new Set(), kindless: new Set() };
   const parent = Object.getPrototypeOf(cls) as unknown;
   if (typeof parent === "function" && parent !== Function.prototype && !chainConstructsThroughFrames(parent)) hookBase(cls, parent, info);
   const attributes: MappedAttributeSpec[] = [];
-  for (const [key, value] of fields) if (value !== TRANSIENT) attributes.push({ key, options: value });
+  for (const [key, value] of fields) {
+    if (value === TRANSIENT) continue;
+    if (value.kind === undefined && value.collectionClass === undefined) {
+      // No declared types at run time: the kind comes from the first value (see `kindless`).
+      info.kindless.add(key);
+      const { backref: _deferred, ...scalarOptions } = value;
+      attributes.push({ key, options: scalarOptions });
+    } else {
+      attributes.push({ key, options: value });
+    }
+  }
   let defined = false;
   const define = (): void => {
     if (defined) return;
@@ -272,10 +288,11 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
     manager ??= (lookups.optManagerOfClass(cls) ?? registerClass(cls)) as unknown as ClassManager;
     if (!manager.has(key)) {
       const option = fieldOption(instance, key) as AttributeOptions | undefined;
-      registerAttribute(cls, key, { kind: kindOf(descriptor.value), ...collectionOf(descriptor.value), ...option });
+      registerAttribute(cls, key, { ...collectionOf(descriptor.value), ...option, kind: option?.kind ?? kindOf(descriptor.value) });
       if (!manager.isMapped) registerClass(cls);
-    } else if (descriptor.value !== undefined) {
-      settleDeclaredKind(cls, key, descriptor.value);
+    } else {
+      if (descriptor.value !== undefined) settleDeclaredKind(cls, key, descriptor.value);
+      settleKind(manager.get(key)!.class_, key, descriptor.value);
     }
     taken.push(key);
     if (descriptor.value !== undefined) detached.push([key, descriptor.value]);
@@ -285,6 +302,17 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
   // them into a dictionary, and every later access, accessors' included, into a hash lookup.
   for (let i = taken.length - 1; i >= 0; i--) delete (instance as Record<string, unknown>)[taken[i]!];
   return detached;
+}
+
+/** Gives a `kindless` `@attribute` field of `owner` its kind (and deferred options) from its first value. */
+function settleKind(owner: Function, key: string, value: unknown): void {
+  const info = hasOwn(owner, RUNTIME_PATH) ? (owner as { [RUNTIME_PATH]?: RuntimePathInfo })[RUNTIME_PATH] : undefined;
+  if (info === undefined || !info.kindless.delete(key)) return;
+  const option = info.fields.get(key);
+  if (option === undefined || option === TRANSIENT) return;
+  const kind = kindOf(value);
+  if (kind === "scalar" && option.backref === undefined) return; // registered right already
+  registerAttributeImpl(owner as AnyClass, key, { ...collectionOf(value), ...option, kind });
 }
 
 let absorbing: object | undefined;

@@ -4,7 +4,7 @@
  * backrefs, removes attributes, and finds a class's attribute descriptor.
  */
 import { className, closestKey, describeValue, unknownAttributeMessage, type AttributeKey, type Class } from "./base.js";
-import { ArgumentError, InvalidRequestError } from "./errors.js";
+import { ArgumentError, InvalidRequestError, ReservedAttributeError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { runtimePathHooks } from "./construct.js";
 import { managerOfClass, registerClass, type ClassManager } from "./instrumentation.js";
@@ -80,6 +80,12 @@ function validateRegisterAttribute(cls: unknown, key: unknown, options: unknown)
     throw new ArgumentError(
       `registerAttribute(${name}, key): the key must be a non-empty string naming the attribute, got ${describeValue(key)}` +
         (typeof key === "symbol" || typeof key === "number" ? ` (${String(key)}); symbol and number keys cannot be instrumented.` : "."),
+    );
+  }
+  if (key === "constructor") {
+    throw new ReservedAttributeError(
+      `registerAttribute(${name}, "constructor"): "constructor" cannot be an instrumented attribute — JavaScript (and this ` +
+        `runtime) read obj.constructor to find an object's class. Rename the attribute (e.g. "ctor" or "constructorName").`,
     );
   }
   if (typeof options !== "object" || options === null) {
