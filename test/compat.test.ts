@@ -297,9 +297,9 @@ row("ts7-tspc6", async (t) => {
   checkApp(t, r, true);
 });
 
-// The README's first screen on a fresh install: its install line (versions as in the fixture),
-// its tsconfig line, and its Example, built with tspc and run; the values and output its comments
-// promise are checked.
+// The README on a fresh install: its install line (versions as in the fixture), its tsconfig line,
+// and its Example, IdentityMap and extension snippets, built with tspc under `strict` and run; the
+// values and output their comments promise are checked.
 row("readme", async (t) => {
   const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
   const install = /npm i -D typescript@(\S+) ts-patch@(\S+) class-instrumentation/.exec(readme);
@@ -319,16 +319,44 @@ row("readme", async (t) => {
       return `console.log("CHECK " + JSON.stringify(${m[1]!}));`;
     })
     .join("\n");
-  const [b, r] = await step("readme", async (dir) => {
+  // The IdentityMap snippet, over ten mapped users: only the changed one is written back.
+  const identity = /### Tracking what changed: `IdentityMap`\n\n```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+  t.regex(identity, /\/\* write state\.dict\[key\] \*\//);
+  const identitySource = [
+    'import { IdentityMap, mapped } from "class-instrumentation";',
+    "@mapped class User { name: string; constructor(name: string) { this.name = name; } }",
+    "const users = Array.from({ length: 10 }, (_, i) => new User(`user${i}`));",
+    "const written: Array<[string, unknown]> = [];",
+    identity.replace("/* write state.dict[key] */", "written.push([key, state.dict[key]]);"),
+    "console.log(JSON.stringify(written));",
+  ].join("\n");
+  // The extension snippet, under `strict`, then used.
+  const ext = /### Alternate instrumentation \(`class-instrumentation\/ext`\)\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+  const extSource = [
+    'import { getHistory as historyOf } from "class-instrumentation";',
+    ext,
+    "const account = new Account();",
+    "account.balance = 5;",
+    'console.log(JSON.stringify({ stored: slots.get(account) ?? null, added: historyOf(account, "balance").added }));',
+  ].join("\n");
+  const [b, r, idr, exr] = await step("readme", async (dir) => {
     const config = JSON.parse(readFileSync(path.join(dir, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
     config.compilerOptions.plugins = plugins;
     writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(config));
     mkdirSync(path.join(dir, "readme"), { recursive: true });
     writeFileSync(path.join(dir, "readme", "example.ts"), source);
+    writeFileSync(path.join(dir, "readme", "identity.ts"), identitySource);
+    writeFileSync(path.join(dir, "readme", "ext.ts"), extSource);
     const built = await node(dir, "node_modules/ts-patch/bin/tspc.js", "-p", ".");
-    return [built, built.status === 0 ? await sh(dir, process.execPath, ["dist-readme/example.js"], { CLASS_INSTRUMENTATION_RUNTIME_PATH: "" }) : built] as const;
+    if (built.status !== 0) return [built, built, built, built] as const;
+    const runIt = (file: string): Promise<Result> => sh(dir, process.execPath, [`dist-readme/${file}.js`], { CLASS_INSTRUMENTATION_RUNTIME_PATH: "" });
+    return [built, await runIt("example"), await runIt("identity"), await runIt("ext")] as const;
   });
-  t.is(b.status, 0, output(b));
+  t.is(b.status, 0, `the README's snippets type-check under strict\n${output(b)}`);
+  t.is(idr.status, 0, output(idr));
+  t.deepEqual(JSON.parse(idr.stdout.trim()), [["name", "changed"]], "modifiedStates() yields the changed user only");
+  t.is(exr.status, 0, output(exr));
+  t.deepEqual(JSON.parse(exr.stdout.trim()), { stored: { balance: 5 }, added: [5] }, "the custom manager keeps the values");
   t.is(r.status, 0, output(r));
   t.is(r.stderr, "", "built with the transformer: no runtime-path warning");
   const lines = r.stdout.trim().split("\n");
