@@ -5,7 +5,10 @@
  * never a scan of every tracked instance.
  *
  * Instances are held weakly (through their states' weak references); a modified instance is held
- * strongly until it is committed, so that no change is lost to garbage collection.
+ * strongly until it is committed, so that no change is lost to garbage collection. The states of
+ * collected instances are dropped lazily — when the map is asked for its size or its states, and
+ * whenever it has doubled since the last sweep — rather than by a FinalizationRegistry entry per
+ * instance, which cost about as much memory as the rest of the bookkeeping of a clean instance.
  */
 import { InvalidRequestError } from "./errors.js";
 import { instanceState } from "./access.js";
@@ -39,12 +42,12 @@ export class IdentityMap<T extends object = object> {
   private readonly self: IdentityMap = this as unknown as IdentityMap;
   private readonly states = new Set<InstanceState>();
   private modifiedList: InstanceState[] = [];
-  private readonly finalizer = new FinalizationRegistry<InstanceState>((state) => {
-    if (state.identityMap === this.self) this.discard(state);
-  });
+  /** Sweep for collected instances when the map grows past this size. */
+  private sweepAt = 1024;
 
-  /** Number of tracked states (collected instances drop out). */
+  /** Number of tracked states (collected instances drop out; O(tracked): it sweeps them first). */
   get size(): number {
+    this.sweep();
     return this.states.size;
   }
 
@@ -59,7 +62,10 @@ export class IdentityMap<T extends object = object> {
     }
     state.identityMap = this.self;
     this.states.add(state);
-    this.finalizer.register(obj, state, state);
+    if (this.states.size >= this.sweepAt) {
+      this.sweep();
+      this.sweepAt = Math.max(1024, this.states.size * 2);
+    }
     if (state.modified) this.markModified(state, obj);
     return state as unknown as InstanceState<O>;
   }
@@ -68,7 +74,6 @@ export class IdentityMap<T extends object = object> {
   remove(obj: T): void {
     const state = instanceState<object>(obj);
     if (state.identityMap !== this.self) return;
-    this.finalizer.unregister(state);
     this.discard(state);
   }
 
@@ -80,6 +85,7 @@ export class IdentityMap<T extends object = object> {
 
   /** Every tracked state. */
   allStates(): InstanceState<T>[] {
+    this.sweep();
     return [...this.states] as unknown as InstanceState<T>[];
   }
 
@@ -152,6 +158,11 @@ export class IdentityMap<T extends object = object> {
       state.inModifiedList = true;
       this.modifiedList.push(state);
     }
+  }
+
+  /** Drops the states whose instance was garbage collected. O(tracked). */
+  private sweep(): void {
+    for (const state of this.states) if (state.obj() === undefined) this.discard(state);
   }
 
   private compact(): void {

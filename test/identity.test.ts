@@ -251,7 +251,7 @@ test("an unmodified instance in a map can be garbage collected", async (t) => {
   await gcRounds(ref);
   t.is(ref.deref(), undefined);
   t.deepEqual([...map.modifiedStates()], []);
-  // the collected instance drops out of the map (FinalizationRegistry callbacks run on later ticks)
+  // the collected instance drops out of the map (its WeakRef clears once the collector ran)
   for (let i = 0; i < 20 && map.size > 0; i++) {
     await new Promise((resolve) => setTimeout(resolve, 5));
     forceGc();
