@@ -53,6 +53,8 @@ export interface SessionOptions {
    * Promise, as it would over an asynchronous driver; `await loadExpired(obj)` before reading.
    */
   readonly loading?: "sync" | "async";
+  /** Expire every instance after `commit` so the next read sees the database (default true, as SQLAlchemy's `expire_on_commit`). */
+  readonly expireOnCommit?: boolean;
   /** Called with every statement, after it is recorded in `executed`. */
   readonly onStatement?: (statement: ExecutedStatement) => void;
 }
@@ -114,7 +116,11 @@ function onFirstRead(state: InstanceState, passive: PassiveFlag, key: string, lo
 
 /** A foreign-key value taken from an instance when the statement runs (its key may come from an INSERT of the same flush). */
 class Reference {
-  constructor(readonly target: object | null) {}
+  readonly target: object | null;
+  /** `undefined` (what a backref stores when a member leaves a collection) counts as no reference. */
+  constructor(target: object | null | undefined) {
+    this.target = target ?? null;
+  }
 }
 
 /** What a transaction changed in memory, for `rollback`. */
@@ -137,6 +143,7 @@ export class Session {
   private readonly statements = new Map<string, Statement>();
   private transaction: TransactionRecord | null = null;
   private readonly loading: "sync" | "async";
+  private readonly expireOnCommit: boolean;
   private readonly onStatement: ((statement: ExecutedStatement) => void) | undefined;
 
   constructor(
@@ -144,6 +151,7 @@ export class Session {
     options: SessionOptions = {},
   ) {
     this.loading = options.loading ?? "sync";
+    this.expireOnCommit = options.expireOnCommit ?? true;
     this.onStatement = options.onStatement;
   }
 
@@ -363,7 +371,7 @@ export class Session {
     for (const obj of inserts) instanceState(obj).commitAll();
   }
 
-  /** Flushes, commits the database transaction, and expires every instance (expire-on-commit). */
+  /** Flushes, commits the database transaction, and expires every instance (unless `expireOnCommit: false`). */
   commit(): void {
     this.flush();
     if (this.transaction !== null) {
@@ -371,7 +379,7 @@ export class Session {
       for (const obj of this.transaction.deleted) instanceState(obj).key = undefined;
       this.transaction = null;
     }
-    for (const state of this.tracker.allStates()) state.expire();
+    if (this.expireOnCommit) for (const state of this.tracker.allStates()) state.expire();
   }
 
   /**
@@ -462,7 +470,7 @@ export class Session {
       for (const key of values) {
         if (key === mapping.primaryKey) throw new InvalidRequestError(`${mapping.cls.name}.${key} is the primary key; it cannot change.`);
         const rel = mapping.manyToOne.get(key);
-        if (rel !== undefined) columnsOf(obj).set(rel.foreignKey, new Reference(state.dict[key] as object | null));
+        if (rel !== undefined) columnsOf(obj).set(rel.foreignKey, new Reference(state.dict[key] as object | null | undefined));
         else if (mapping.columns.includes(key)) columnsOf(obj).set(key, state.dict[key]);
       }
       for (const key of collections) {
@@ -486,7 +494,7 @@ export class Session {
     const dict = instanceState(obj).dict;
     const values = new Map<string, unknown>();
     for (const column of mapping.columns) if (column in dict && dict[column] !== undefined) values.set(column, dict[column]);
-    for (const [key, rel] of mapping.manyToOne) values.set(rel.foreignKey, new Reference((dict[key] as object | null | undefined) ?? null));
+    for (const [key, rel] of mapping.manyToOne) values.set(rel.foreignKey, new Reference(dict[key] as object | null | undefined));
     for (const [column, value] of overrides ?? []) values.set(column, value);
     const names = [...values.keys()];
     const sql = `INSERT INTO ${mapping.table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
