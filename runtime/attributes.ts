@@ -22,6 +22,9 @@ import {
   PASSIVE_ONLY_PERSISTENT,
   className,
   instanceStr,
+  closestKey,
+  unknownAttributeMessage,
+  type AttributeKey,
   type Class,
   type PassiveFlag,
 } from "./base.js";
@@ -457,6 +460,9 @@ function isObject(value: unknown): value is object {
   );
 }
 
+/** Hidden property of a map's committed copy: the map's keys, in order, beside its values. */
+const COPIED_MAP_KEYS: unique symbol = Symbol("class-instrumentation.copied-map-keys");
+
 /** Options of a collection impl. */
 export interface CollectionImplOptions extends ImplOptions {
   /** Copies a collection into the array stored in `committedState` (default: its members). */
@@ -502,7 +508,44 @@ export class CollectionAttributeImpl extends AttributeImpl {
   override copy(value: unknown): unknown {
     if (this.copyFn) return this.copyFn(value as object);
     const adapter = adapterOf(value);
+    if (value instanceof Map) {
+      // A map's members are its values; the keys ride along (hidden) so that a rollback can
+      // rebuild the map and history can tell a key rename from no change.
+      const members = [...value.values()];
+      Object.defineProperty(members, COPIED_MAP_KEYS, { value: [...value.keys()], enumerable: false });
+      return members;
+    }
     return adapter ? [...adapter] : [...(value as Iterable<unknown>)];
+  }
+
+  /**
+   * @internal Puts the committed members `original` (a copy from `committedState`, or `NO_VALUE`
+   * when the attribute held no collection) back without events: into the collection the
+   * attribute holds when there is one, else into a fresh one.
+   */
+  restoreCommitted(state: InstanceState, dict: Record<string, unknown>, original: unknown): void {
+    const key = this.key;
+    const current = key in dict ? dict[key] : undefined;
+    const currentAdapter = adapterOf(current);
+    if (original === NO_VALUE || original === undefined || original === null) {
+      if (key in dict) {
+        delete dict[key];
+        if (current !== undefined && current !== null) this.disposePreviousCollection(state, current as object, currentAdapter, false);
+      }
+      return;
+    }
+    let adapter = currentAdapter;
+    if (adapter === undefined || adapter.empty) {
+      const [created, data] = this.initializeCollection(state);
+      dict[key] = data;
+      adapter = created;
+    } else {
+      adapter.clearWithoutEvent();
+    }
+    const members = [...(original as Iterable<unknown>)];
+    const mapKeys = (original as { [COPIED_MAP_KEYS]?: unknown[] })[COPIED_MAP_KEYS];
+    if (mapKeys !== undefined) members.forEach((member, i) => adapter.appendWithoutEvent(member, mapKeys[i]));
+    else adapter.appendMultipleWithoutEvent(members);
   }
 
   override invalidateCollection(collection: unknown): void {
@@ -833,7 +876,7 @@ export class InstrumentedAttribute<T extends object = object, V = unknown> {
 
   /** The attribute's history on `obj`. */
   getHistory(obj: T, passive: PassiveFlag = PASSIVE_OFF): History {
-    return this.requireImpl().getHistory(instanceState(obj), instanceDict(obj), passive);
+    return this.requireImpl().getHistory(instanceState<object>(obj), instanceDict(obj), passive);
   }
 
   /** Whether `state` has a parent through this attribute. */
@@ -919,7 +962,7 @@ export function registerAttributeImpl<T extends object>(cls: Class<T>, key: stri
 }
 
 /** Removes attribute `key` from `cls` (and the subclasses that inherited it). */
-export function unregisterAttribute(cls: Class, key: string): void {
+export function unregisterAttribute<T extends object>(cls: Class<T>, key: AttributeKey<T>): void {
   managerOfClass(cls).uninstrumentAttribute(key);
 }
 
@@ -932,9 +975,23 @@ export function attributeOf<T extends object, K extends keyof T & string>(cls: C
   if (manager === undefined) throw lookupsUnmapped(cls);
   const attr = manager.get(key);
   if (attr === undefined) {
-    throw runtimePathHooks.unknownAttribute?.(cls, key) ?? new InvalidRequestError(`${className(cls)}.${key} is not an instrumented attribute of ${className(cls)}.`);
+    throw unknownAttributeError(cls, key, manager.keys());
   }
   return attr as unknown as InstrumentedAttribute<T, T[K]>;
+}
+
+/**
+ * The error for a key `cls` has no attribute under: "did you mean" when it looks like a typo of a
+ * known key, else the runtime path's explanation (fields learnt from the first instance), else
+ * the list of known keys.
+ */
+function unknownAttributeError(cls: Function, key: string, known: Iterable<string>): Error {
+  const keys = [...known];
+  if (closestKey(key, keys) === undefined) {
+    const hooked = runtimePathHooks.unknownAttribute?.(cls, key);
+    if (hooked !== undefined) return hooked;
+  }
+  return new InvalidRequestError(unknownAttributeMessage(cls, key, keys));
 }
 
 function lookupsUnmapped(cls: unknown): Error {
@@ -949,38 +1006,46 @@ function lookupsUnmapped(cls: unknown): Error {
 function implFor(state: InstanceState, key: string): AttributeImpl {
   const attr = state.manager.get(key);
   if (attr === undefined || attr.impl === undefined) {
-    throw new InvalidRequestError(`${className(state.class_)}.${key} is not an instrumented attribute.`);
+    throw unknownAttributeError(state.class_, key, state.manager.keys());
   }
   return attr.impl;
 }
 
+/**
+ * Puts `obj`'s committed values back for `keys` (every changed attribute when omitted): see
+ * {@link InstanceState.rollback}.
+ */
+export function rollback<T extends object>(obj: T, keys?: Iterable<AttributeKey<T>>): void {
+  instanceState<object>(obj).rollback(keys);
+}
+
 /** Reads an attribute through its impl (loaders included); works without installed accessors. */
-export function getAttribute(obj: object, key: string): unknown {
-  const state = instanceState(obj);
+export function getAttribute<T extends object>(obj: T, key: AttributeKey<T>): unknown {
+  const state = instanceState<object>(obj);
   return implFor(state, key).get(state, instanceDict(obj));
 }
 
 /** Assigns an attribute through its impl, firing events and recording history. */
-export function setAttribute(obj: object, key: string, value: unknown, initiator?: AttributeEventToken): void {
-  const state = instanceState(obj);
+export function setAttribute<T extends object>(obj: T, key: AttributeKey<T>, value: unknown, initiator?: AttributeEventToken): void {
+  const state = instanceState<object>(obj);
   implFor(state, key).set(state, instanceDict(obj), value, initiator);
 }
 
 /** Deletes an attribute's value (JavaScript cannot intercept `delete obj.x` on an accessor). */
-export function delAttribute(obj: object, key: string): void {
-  const state = instanceState(obj);
+export function delAttribute<T extends object>(obj: T, key: AttributeKey<T>): void {
+  const state = instanceState<object>(obj);
   implFor(state, key).delete(state, instanceDict(obj));
 }
 
 /** Stores a value as loaded and committed: no events, no history. */
-export function setCommittedValue(obj: object, key: string, value: unknown): void {
-  const state = instanceState(obj);
+export function setCommittedValue<T extends object>(obj: T, key: AttributeKey<T>, value: unknown): void {
+  const state = instanceState<object>(obj);
   implFor(state, key).setCommittedValue(state, instanceDict(obj), value);
 }
 
 /** Marks an attribute changed although its value is the same object (e.g. mutated in place). */
-export function flagModified(obj: object, key: string): void {
-  const state = instanceState(obj);
+export function flagModified<T extends object>(obj: T, key: AttributeKey<T>): void {
+  const state = instanceState<object>(obj);
   const impl = implFor(state, key);
   for (const entry of impl.dispatch.modified.items) (entry.call as Function)(state, impl.modifiedToken);
   state.modifiedEvent(instanceDict(obj), impl, NO_VALUE, false, true);
@@ -988,46 +1053,47 @@ export function flagModified(obj: object, key: string): void {
 
 /** Marks an instance modified without naming an attribute. */
 export function flagDirty(obj: object): void {
-  instanceState(obj).flagDirty();
+  instanceState<object>(obj).flagDirty();
 }
 
 /** Initialises (replacing any) collection `key` and returns its adapter. */
-export function initCollection(obj: object, key: string): CollectionAdapter {
-  const state = instanceState(obj);
-  return initStateCollection(state, instanceDict(obj), key);
+export function initCollection<T extends object>(obj: T, key: AttributeKey<T>): CollectionAdapter {
+  return initStateCollection(instanceState(obj), instanceDict(obj), key);
 }
 
 /** Initialises (replacing any) collection `key` of `state` and returns its adapter. */
-export function initStateCollection(state: InstanceState, dict: Record<string, unknown>, key: string): CollectionAdapter {
-  const impl = implFor(state, key);
+export function initStateCollection<T extends object>(state: InstanceState<T>, dict: Record<string, unknown>, key: AttributeKey<T>): CollectionAdapter {
+  const s = state as unknown as InstanceState;
+  const impl = implFor(s, key);
   if (!(impl instanceof CollectionAttributeImpl)) throw new InvalidRequestError(`${impl} is not a collection attribute.`);
   if (key in dict) {
     const old = dict[key] as object;
     delete dict[key];
-    impl.disposePreviousCollection(state, old, adapterOf(old), false);
+    impl.disposePreviousCollection(s, old, adapterOf(old), false);
   }
-  const data = impl.defaultValue(state, dict);
-  const adapter = impl.getCollection(state, dict, data, PASSIVE_NO_FETCH) as CollectionAdapter;
+  const data = impl.defaultValue(s, dict);
+  const adapter = impl.getCollection(s, dict, data, PASSIVE_NO_FETCH) as CollectionAdapter;
   adapter.resetEmpty();
   return adapter;
 }
 
 /** The history of `obj`'s attribute `key`. */
-export function getHistory(obj: object, key: string, passive: PassiveFlag = PASSIVE_OFF): History {
+export function getHistory<T extends object>(obj: T, key: AttributeKey<T>, passive: PassiveFlag = PASSIVE_OFF): History {
   return getStateHistory(instanceState(obj), key, passive);
 }
 
 /** The history of attribute `key` of `state`. */
-export function getStateHistory<T extends object>(state: InstanceState<T>, key: string, passive: PassiveFlag = PASSIVE_OFF): History {
-  return implFor(state as InstanceState, key).getHistory(state as InstanceState, state.dict, passive);
+export function getStateHistory<T extends object>(state: InstanceState<T>, key: AttributeKey<T>, passive: PassiveFlag = PASSIVE_OFF): History {
+  const s = state as unknown as InstanceState;
+  return implFor(s, key).getHistory(s, s.dict, passive);
 }
 
 /** Whether `obj` has a parent through `cls`'s parent-tracking attribute `key`. */
-export function hasParent(cls: Class, obj: object, key: string, optimistic = false): boolean {
-  return managerOfClass(cls).hasParent(instanceState(obj), key, optimistic);
+export function hasParent<T extends object>(cls: Class<T>, obj: object, key: AttributeKey<T>, optimistic = false): boolean {
+  return managerOfClass(cls).hasParent(instanceState<object>(obj), key, optimistic);
 }
 
 /** Loads (awaiting an asynchronous loader) the expired attributes `keys` of `obj` (all when omitted). */
-export async function loadExpired(obj: object, keys?: Iterable<string>): Promise<void> {
-  await instanceState(obj).loadExpiredAsync(keys);
+export async function loadExpired<T extends object>(obj: T, keys?: Iterable<AttributeKey<T>>): Promise<void> {
+  await instanceState<object>(obj).loadExpiredAsync(keys);
 }

@@ -87,6 +87,13 @@ export const MANAGER_ATTR: unique symbol = Symbol.for("class-instrumentation.man
 /** Any class constructor (abstract ones included), whatever its parameters. */
 export type Class<T extends object = object> = abstract new (...args: never[]) => T;
 
+/**
+ * Instance attribute names of `T` usable as keys (`getHistory(u, "name")`). For a type with no
+ * string keys at all (`object`, an empty class whose attributes are registered at run time) any
+ * string is accepted, since nothing is known to check it against.
+ */
+export type AttributeKey<T> = [Extract<keyof T, string>] extends [never] ? string : Extract<keyof T, string>;
+
 /** The name of a class for messages: its `name`, or `<anonymous class>`. */
 export function className(cls: unknown): string {
   if (typeof cls === "function" && cls.name) return cls.name;
@@ -173,4 +180,59 @@ export function ownDict(obj: object): InstanceDictObject {
   }
   holder[DICT_ATTR] = fresh;
   return fresh;
+}
+
+/**
+ * The candidate closest to `key` by edit distance, when it is close enough to be a likely typo
+ * (at most a third of the key's length, and at least one edit): powers "did you mean" messages.
+ */
+export function closestKey(key: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.max(1, Math.floor(key.length / 3));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of candidates) {
+    if (candidate === key) continue;
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Damerau-Levenshtein distance (adjacent transpositions count as one edit, as in "nmae"). */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/**
+ * The message for an attribute name `cls` does not have: suggests the closest known name when
+ * the key looks like a typo, else lists the known names.
+ */
+export function unknownAttributeMessage(cls: unknown, key: string, known: Iterable<string>): string {
+  const name = className(cls);
+  const keys = [...known];
+  const suggestion = closestKey(key, keys);
+  if (suggestion !== undefined) return `${name}.${key} is not an instrumented attribute of ${name}; did you mean '${suggestion}'?`;
+  const list = keys.length === 0 ? "it has none" : `its attributes are ${keys.map((k) => `'${k}'`).join(", ")}`;
+  return (
+    `${name}.${key} is not an instrumented attribute of ${name} (${list}). Declare the field on the class, or ` +
+    `registerAttribute(${name}, "${key}") to add it at run time.`
+  );
 }

@@ -9,15 +9,38 @@
  */
 import { InvalidRequestError } from "./errors.js";
 import { instanceState } from "./access.js";
-import { className } from "./base.js";
+import { className, type AttributeKey, type Class } from "./base.js";
 import type { InstanceState } from "./state.js";
 
-/** A registry of instance states that tracks which ones are modified. */
-export class IdentityMap {
+/**
+ * One modified instance and what changed in it (see {@link IdentityMap.changes}). Distributive:
+ * for an `IdentityMap<User | Post>`, `change.obj instanceof User` narrows `values` and
+ * `collections` to `User`'s keys.
+ */
+export type InstanceChanges<T> = T extends object
+  ? {
+      /** The modified instance. */
+      readonly obj: T;
+      /** Its state. */
+      readonly state: InstanceState<T>;
+      /** Scalar and object-reference attributes whose value changed. */
+      readonly values: readonly AttributeKey<T>[];
+      /** Collection attributes with added or removed members. */
+      readonly collections: readonly AttributeKey<T>[];
+    }
+  : never;
+
+/**
+ * A registry of instance states that tracks which ones are modified. `T` is the type of the
+ * instances it holds (a union for several classes), so a flush over it needs no casts.
+ */
+export class IdentityMap<T extends object = object> {
+  /** This map as states see it (a state's `identityMap` does not know the instance type). */
+  private readonly self: IdentityMap = this as unknown as IdentityMap;
   private readonly states = new Set<InstanceState>();
   private modifiedList: InstanceState[] = [];
   private readonly finalizer = new FinalizationRegistry<InstanceState>((state) => {
-    if (state.identityMap === this) this.discard(state);
+    if (state.identityMap === this.self) this.discard(state);
   });
 
   /** Number of tracked states (collected instances drop out). */
@@ -26,53 +49,89 @@ export class IdentityMap {
   }
 
   /** Starts tracking `obj`; a state belongs to at most one map. */
-  add(obj: object): InstanceState {
-    const state = instanceState(obj);
-    if (state.identityMap === this) return state;
+  add<O extends T>(obj: O): InstanceState<O> {
+    const state = instanceState<object>(obj);
+    if (state.identityMap === this.self) return state as unknown as InstanceState<O>;
     if (state.identityMap !== null) {
       throw new InvalidRequestError(
         `Instance of ${className(state.class_)} already belongs to another IdentityMap; remove it from that map first.`,
       );
     }
-    state.identityMap = this;
+    state.identityMap = this.self;
     this.states.add(state);
     this.finalizer.register(obj, state, state);
     if (state.modified) this.markModified(state, obj);
-    return state;
+    return state as unknown as InstanceState<O>;
   }
 
   /** Stops tracking `obj`. */
-  remove(obj: object): void {
-    const state = instanceState(obj);
-    if (state.identityMap !== this) return;
+  remove(obj: T): void {
+    const state = instanceState<object>(obj);
+    if (state.identityMap !== this.self) return;
     this.finalizer.unregister(state);
     this.discard(state);
   }
 
   /** Whether `obj` is tracked here. */
-  has(obj: object): boolean {
-    const state = instanceState(obj);
-    return state.identityMap === this;
+  has(obj: T): boolean {
+    const state = instanceState<object>(obj);
+    return state.identityMap === this.self;
   }
 
   /** Every tracked state. */
-  allStates(): InstanceState[] {
-    return [...this.states];
+  allStates(): InstanceState<T>[] {
+    return [...this.states] as unknown as InstanceState<T>[];
   }
 
   /** The modified states, in the order they became modified. O(changed). */
-  *modifiedStates(): IterableIterator<InstanceState> {
+  *modifiedStates(): IterableIterator<InstanceState<T>> {
     this.compact();
     const list = this.modifiedList;
     for (let i = 0; i < list.length; i++) {
       const state = list[i]!;
-      if (state.modified && state.identityMap === this) yield state;
+      if (state.modified && state.identityMap === this.self) yield state as unknown as InstanceState<T>;
+    }
+  }
+
+  /**
+   * Each modified instance with at least one changed key, and its changed keys (see
+   * `InstanceState.changedKeys`): what a flush writes. O(changed). A state that is modified but
+   * whose changes were all reverted (or that was only flagged dirty) yields nothing.
+   */
+  *changes(): IterableIterator<InstanceChanges<T>> {
+    for (const state of this.modifiedStates()) {
+      const obj = state.obj();
+      if (obj === undefined) continue;
+      const { values, collections } = state.changedKeys();
+      if (values.length === 0 && collections.length === 0) continue;
+      yield { obj, state, values, collections } as unknown as InstanceChanges<T>;
+    }
+  }
+
+  /**
+   * {@link changes} restricted to instances of `cls` (subclasses included), typed by it. TypeScript
+   * narrows `change.obj` by `change.obj instanceof User` but not the whole change, so this is the
+   * way to get `values` and `collections` typed as `User`'s keys out of an `IdentityMap<User | Post>`.
+   */
+  *changesOf<C extends T>(cls: Class<C>): IterableIterator<InstanceChanges<C>> {
+    for (const change of this.changes()) {
+      if ((change as { obj: object }).obj instanceof cls) yield change as unknown as InstanceChanges<C>;
+    }
+  }
+
+  /** Rolls every modified state back to its committed values (see `InstanceState.rollback`) and empties the modified list. */
+  rollbackAll(): void {
+    const list = this.modifiedList;
+    this.modifiedList = [];
+    for (const state of list) {
+      state.inModifiedList = false;
+      if (state.identityMap === this.self && state.modified) state.rollback();
     }
   }
 
   /** Whether any tracked state is modified. */
   checkModified(): boolean {
-    for (const state of this.modifiedList) if (state.modified && state.identityMap === this) return true;
+    for (const state of this.modifiedList) if (state.modified && state.identityMap === this.self) return true;
     return false;
   }
 
@@ -82,7 +141,7 @@ export class IdentityMap {
     this.modifiedList = [];
     for (const state of list) {
       state.inModifiedList = false;
-      if (state.identityMap === this && state.modified) state.commitAll();
+      if (state.identityMap === this.self && state.modified) state.commitAll();
     }
   }
 
@@ -100,7 +159,7 @@ export class IdentityMap {
     let write = 0;
     for (let read = 0; read < list.length; read++) {
       const state = list[read]!;
-      if (state.modified && state.identityMap === this) list[write++] = state;
+      if (state.modified && state.identityMap === this.self) list[write++] = state;
       else state.inModifiedList = false;
     }
     list.length = write;

@@ -33,6 +33,7 @@ export {
   type Sentinel,
   type PassiveFlag,
   type Class,
+  type AttributeKey,
 } from "./base.js";
 export {
   InstrumentationError,
@@ -68,7 +69,7 @@ export {
   type ManagerGetter,
 } from "./instrumentation.js";
 export { instanceState, instanceDict } from "./access.js";
-export { InstanceState, AttributeState, PendingCollection, type LoaderCallable } from "./state.js";
+export { InstanceState, AttributeState, PendingCollection, type LoaderCallable, type ChangedKeys } from "./state.js";
 export {
   AttributeEventToken,
   AttributeImpl,
@@ -93,6 +94,7 @@ export {
   getStateHistory,
   hasParent,
   loadExpired,
+  rollback,
   type AttributeOp,
   type AttributeKind,
   type RegisterAttributeOptions,
@@ -116,7 +118,7 @@ export {
   type CollectionFactory,
   type CollectionRoles,
 } from "./collections.js";
-export { IdentityMap } from "./identity.js";
+export { IdentityMap, type InstanceChanges } from "./identity.js";
 export { accessorSource, accessorRuntime, ACCESSOR_PARAMS, slowGet, slowSet, type AccessorFactory, type AccessorRuntime } from "./accessors.js";
 export {
   listen,

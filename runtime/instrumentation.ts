@@ -16,7 +16,7 @@
  *   rewritten by the transformer or wrapped by `@mapped`, not for `registerClass` alone. For those,
  *   a state is created lazily, on first attribute access or `instanceState(obj)`.
  */
-import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, className, emitWarning, hasOwn, isSubclass, ownDict, type Class, type PassiveFlag } from "./base.js";
+import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, className, unknownAttributeMessage, emitWarning, hasOwn, isSubclass, ownDict, type Class, type PassiveFlag } from "./base.js";
 import {
   type ListenerEntry,
   InstanceDispatch,
@@ -325,9 +325,7 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
   getImpl(key: string): AttributeImpl {
     const attr = this.get(key);
     if (attr === undefined || attr.impl === undefined) {
-      throw new InvalidRequestError(
-        `${className(this.class_)}.${key} is not an instrumented attribute; register it with registerAttribute(${className(this.class_)}, "${key}").`,
-      );
+      throw new InvalidRequestError(unknownAttributeMessage(this.class_, key, this.keys()));
     }
     return attr.impl;
   }
@@ -520,7 +518,7 @@ export class InstrumentationFactory {
       manager = new ClassManager<T>(cls);
     } else {
       factory = extendedFactory;
-      manager = extended as ClassManager<T>;
+      manager = extended as unknown as ClassManager<T>;
     }
     this.checkConflicts(cls, factory);
     manager.factory = factory;

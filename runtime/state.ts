@@ -17,13 +17,16 @@ import {
   PASSIVE_OFF,
   INIT_OK,
   SQL_OK,
+  INCLUDE_PENDING_MUTATIONS,
   className,
+  type AttributeKey,
   type Class,
   type PassiveFlag,
 } from "./base.js";
 import { ExpiredAttributeError, InvalidRequestError, ObjectDereferencedError } from "./errors.js";
 import type { ClassManager } from "./instrumentation.js";
-import type { AttributeImpl, History } from "./attributes.js";
+import type { AttributeImpl, CollectionAttributeImpl, History } from "./attributes.js";
+import { adapterOf } from "./collections.js";
 import type { IdentityMap } from "./identity.js";
 
 const EMPTY_MAP: ReadonlyMap<string, unknown> = new Map();
@@ -64,6 +67,14 @@ interface StateExtra {
   attrs: Record<string, AttributeState> | null;
   loading: Promise<void> | null;
   loadingKeys: ReadonlySet<string> | null;
+}
+
+/** Keys whose history has changes, told apart by kind (see {@link InstanceState.changedKeys}). */
+export interface ChangedKeys<K extends string = string> {
+  /** Scalar and object-reference attributes whose value differs from the committed one. */
+  readonly values: readonly K[];
+  /** Collection attributes with added or removed members. */
+  readonly collections: readonly K[];
 }
 
 /** Tracking state of one instance: the instance dict, committed values, expiry, loaders. */
@@ -219,14 +230,14 @@ export class InstanceState<T extends object = object> {
   }
 
   /** Per-attribute views: `attrs.name.value`, `.loadedValue`, `.history`, `.loadHistory()`. */
-  get attrs(): Readonly<Record<string, AttributeState>> {
+  get attrs(): Readonly<Record<AttributeKey<T>, AttributeState>> {
     const extra = this.getExtra();
     if (extra.attrs === null) {
       const attrs: Record<string, AttributeState> = Object.create(null);
       for (const key of this.manager.keys()) attrs[key] = new AttributeState(this as unknown as InstanceState, key);
       extra.attrs = attrs;
     }
-    return extra.attrs;
+    return extra.attrs as Readonly<Record<AttributeKey<T>, AttributeState>>;
   }
 
   /** Keys without a committed entry (attributes not changed since the last commit). */
@@ -251,28 +262,28 @@ export class InstanceState<T extends object = object> {
   }
 
   /** The history of attribute `key`. */
-  getHistory(key: string, passive: PassiveFlag = PASSIVE_OFF): History {
+  getHistory(key: AttributeKey<T>, passive: PassiveFlag = PASSIVE_OFF): History {
     return this.manager.getImpl(key).getHistory(this as unknown as InstanceState, this.dict, passive);
   }
 
   /** The impl of attribute `key`. */
-  getImpl(key: string): AttributeImpl {
+  getImpl(key: AttributeKey<T>): AttributeImpl {
     return this.manager.getImpl(key);
   }
 
   /** Installs a per-instance loader for `key` (for a collection, the loaded one is discarded). */
-  setCallable(key: string, fn: LoaderCallable<T>): void {
+  setCallable(key: AttributeKey<T>, fn: LoaderCallable<T>): void {
     const impl = this.manager.getImpl(key);
     if (impl.collection && key in this.dict) {
       const old = this.dict[key];
       delete this.dict[key];
       if (old !== undefined && old !== null) impl.invalidateCollection(old);
     }
-    this.callables.set(key, fn as LoaderCallable);
+    this.callables.set(key, fn as unknown as LoaderCallable);
   }
 
   /** Forgets `key`'s loaded value, expiry mark and per-instance loader (SQLAlchemy `_reset`). */
-  reset(key: string): void {
+  reset(key: AttributeKey<T>): void {
     if (key in this.dict) {
       const old = this.dict[key];
       delete this.dict[key];
@@ -284,7 +295,7 @@ export class InstanceState<T extends object = object> {
   }
 
   /** Starts tracking the last known value of `key` across expiry. */
-  trackLastKnownValue(key: string): void {
+  trackLastKnownValue(key: AttributeKey<T>): void {
     const lkv = this.lastKnownValues;
     if (!lkv.has(key)) lkv.set(key, NO_VALUE);
   }
@@ -345,7 +356,7 @@ export class InstanceState<T extends object = object> {
   }
 
   /** Marks `keys` as committed: their history becomes "unchanged" (SQLAlchemy `_commit`). */
-  commit(keys: Iterable<string>): void {
+  commit(keys: Iterable<AttributeKey<T>>): void {
     const dict = this.dict;
     for (const key of keys) {
       if (this.committed?.delete(key)) {
@@ -358,6 +369,75 @@ export class InstanceState<T extends object = object> {
       }
     }
     this.expired = false;
+  }
+
+  /**
+   * The attributes whose history has changes, scalars and object references apart from
+   * collections, in the class's attribute order. Only keys with a committed entry are examined
+   * (O(changed)); a same-value write, or a change changed back, is not listed, and nothing is
+   * loaded to find out.
+   */
+  changedKeys<S extends object = T>(this: InstanceState<S>): ChangedKeys<AttributeKey<S>> {
+    const values: string[] = [];
+    const collections: string[] = [];
+    const committed = this.committed;
+    if (committed !== null && committed.size > 0) {
+      const self = this as unknown as InstanceState;
+      const dict = this.dict;
+      const keys = committed.size === 1 ? committed.keys() : this.orderedKeys(committed);
+      for (const key of keys) {
+        const impl = this.manager.get(key)?.impl;
+        if (impl === undefined) continue;
+        if (!impl.getHistory(self, dict, PASSIVE_NO_INITIALIZE | INCLUDE_PENDING_MUTATIONS).hasChanges()) continue;
+        (impl.collection ? collections : values).push(key);
+      }
+    }
+    return { values, collections } as unknown as ChangedKeys<AttributeKey<S>>;
+  }
+
+  /** The keys of `committed` in the manager's attribute order. */
+  private orderedKeys(committed: ReadonlyMap<string, unknown>): string[] {
+    const keys: string[] = [];
+    for (const key of this.manager.keys()) if (committed.has(key)) keys.push(key);
+    return keys;
+  }
+
+  /**
+   * Puts the committed values of `keys` (every changed attribute when omitted) back: history
+   * empty, `modified` cleared once nothing is left changed. A scalar that had no committed value
+   * becomes unset again. A collection is restored in place, into the same instrumented collection
+   * object the attribute holds (references to it stay valid); a collection that was replaced or
+   * deleted gets a fresh instrumented collection with the committed members. No attribute events
+   * fire (this is a state restore, not a change): roll back both sides of a backref together.
+   */
+  rollback(keys?: Iterable<AttributeKey<T>>): void {
+    const names: string[] = keys === undefined ? [...(this.committed?.keys() ?? [])] : [...keys];
+    const self = this as unknown as InstanceState;
+    const dict = this.dict;
+    for (const key of names) {
+      const impl = this.manager.getImpl(key);
+      this.extra?.pendingMutations?.delete(key);
+      const committed = this.committed;
+      if (committed === null || !committed.has(key)) continue;
+      const original = committed.get(key);
+      committed.delete(key);
+      this.dirtyBits &= ~impl.bit;
+      const absent = original === NO_VALUE || original === PASSIVE_NO_RESULT;
+      if (impl.collection) {
+        (impl as CollectionAttributeImpl).restoreCommitted(self, dict, absent ? NO_VALUE : original);
+      } else if (absent) {
+        delete dict[key];
+      } else {
+        dict[key] = original;
+      }
+    }
+    if (keys === undefined || this.committed === null || this.committed.size === 0) {
+      this.committed = null;
+      this.dirtyBits = 0;
+      if (this.extra) this.extra.pendingMutations = null;
+      this.modified = false;
+      this.strongObj = null;
+    }
   }
 
   /** Commits every attribute: history cleared, `modified` and `expired` reset. */
@@ -405,9 +485,9 @@ export class InstanceState<T extends object = object> {
   }
 
   /** Expires the named attributes; scalar ones reload through the loader on next read. */
-  expireAttributes(keys: Iterable<string>, noLoader = false): void {
+  expireAttributes(keys: Iterable<AttributeKey<T>>, noLoader = false): void {
     const dict = this.dict;
-    const names = [...keys];
+    const names: string[] = [...keys];
     const skipped = new Set<string>();
     for (const key of names) {
       const impl = this.manager.getImpl(key);

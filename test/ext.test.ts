@@ -183,7 +183,7 @@ class MyClass {
       },
       deleteProperty(target, key) {
         if (routesToAttribute(self, key)) {
-          delAttribute(self, key);
+          delAttribute(self as object, key);
           return true;
         }
         const dict = (target as { _goofyDict?: Record<PropertyKey, unknown> })._goofyDict;

@@ -38,7 +38,7 @@ function makeFoo() {
 /** A fresh committed (clean) instance. */
 function clean<T extends object>(Cls: new () => T, name: string): T {
   const obj = new Cls();
-  setCommittedValue(obj, "name", name);
+  setCommittedValue(obj as object, "name", name);
   instanceState(obj).commitAll();
   return obj;
 }
@@ -310,4 +310,74 @@ test("a modified instance removed from the map is no longer held", async (t) => 
   keep = undefined;
   await gcRounds(ref);
   t.is(ref.deref(), undefined);
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 9: changes(), changesOf(), rollbackAll()
+// ---------------------------------------------------------------------------------------------
+
+test("issue 9 api: changes() yields each modified instance with its changed keys, told apart by kind", (t) => {
+  const Foo = makeFoo();
+  const map = new IdentityMap<InstanceType<typeof Foo>>();
+  const a = clean(Foo, "a");
+  const b = clean(Foo, "b");
+  const c = clean(Foo, "c");
+  map.add(a);
+  map.add(b);
+  map.add(c);
+  a.name = "a2";
+  b.tags.push("t");
+  const changes = [...map.changes()];
+  t.deepEqual(
+    changes.map((ch) => [ch.obj, [...ch.values], [...ch.collections]]),
+    [
+      [a, ["name"], []],
+      [b, [], ["tags"]],
+    ],
+  );
+  t.is(changes[0]!.state, instanceState(a));
+});
+
+test("issue 9 api: changes() skips a modified state whose changes were all reverted", (t) => {
+  const Foo = makeFoo();
+  const map = new IdentityMap<InstanceType<typeof Foo>>();
+  const a = clean(Foo, "a");
+  map.add(a);
+  a.name = "other";
+  a.name = "a";
+  flagDirty(a);
+  t.is([...map.modifiedStates()].length, 1);
+  t.deepEqual([...map.changes()], []);
+});
+
+test("issue 9 api: changesOf(cls) keeps the instances of one class", (t) => {
+  const Foo = makeFoo();
+  const Bar = makeFoo();
+  const map = new IdentityMap<InstanceType<typeof Foo> | InstanceType<typeof Bar>>();
+  const f = clean(Foo, "f");
+  const b = clean(Bar, "b");
+  map.add(f);
+  map.add(b);
+  f.name = "f2";
+  b.name = "b2";
+  t.deepEqual([...map.changesOf(Bar)].map((ch) => ch.obj), [b]);
+  t.deepEqual([...map.changesOf(Foo)].map((ch) => ch.obj), [f]);
+});
+
+test("issue 9 api: rollbackAll restores every modified instance and empties the modified set", (t) => {
+  const Foo = makeFoo();
+  const map = new IdentityMap<InstanceType<typeof Foo>>();
+  const a = clean(Foo, "a");
+  const b = clean(Foo, "b");
+  map.add(a);
+  map.add(b);
+  a.name = "a2";
+  b.tags.push("t");
+  map.rollbackAll();
+  t.is(a.name, "a");
+  t.deepEqual([...b.tags], []);
+  t.false(map.checkModified());
+  t.deepEqual([...map.modifiedStates()], []);
+  a.name = "again";
+  t.deepEqual([...map.modifiedStates()].map((s) => s.obj()), [a], "a rolled-back state is reported again on its next change");
 });

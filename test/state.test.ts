@@ -15,6 +15,7 @@ import {
   UnmappedInstanceError,
   type InstanceState,
   delAttribute,
+  flagModified,
   getHistory,
   instanceDict,
   instanceState,
@@ -24,6 +25,7 @@ import {
   registerAttribute,
   registerClass,
   removeListener,
+  rollback,
   setAttribute,
 } from "../runtime/index.js";
 import { gcRounds, hist, nextMacrotask } from "./helpers.js";
@@ -847,4 +849,168 @@ test("async loader: concurrent loadExpired calls share one load", async (t) => {
   t.is(calls.length, 1);
   t.is(f.a, "loaded a");
   t.is(f.b, "loaded b");
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 9: changedKeys() and rollback()
+// ---------------------------------------------------------------------------------------------
+
+/** Account with scalars, an object reference and list/set/map collections, committed clean. */
+function makeAccount() {
+  class Account {
+    declare name: string;
+    declare age: number;
+    declare owner: object | null;
+    declare tags: string[];
+    declare roles: Set<string>;
+    declare byKey: Map<string, string>;
+  }
+  registerClass(Account);
+  registerAttribute(Account, "name");
+  registerAttribute(Account, "age");
+  registerAttribute(Account, "owner", { kind: "object" });
+  registerAttribute(Account, "tags", { kind: "collection" });
+  registerAttribute(Account, "roles", { kind: "collection", collectionClass: Set });
+  registerAttribute(Account, "byKey", { kind: "collection", collectionClass: Map });
+  const make = () => {
+    const a = new Account();
+    a.name = "ada";
+    a.age = 36;
+    a.owner = null;
+    a.tags = ["x", "y"];
+    a.roles = new Set(["admin"]);
+    a.byKey = new Map([["k", "v"]]);
+    instanceState(a).commitAll();
+    return a;
+  };
+  return { Account, make };
+}
+
+test("issue 9 api: changedKeys tells scalar and object changes from collection changes, in attribute order", (t) => {
+  const { make } = makeAccount();
+  const a = make();
+  const state = instanceState(a);
+  t.deepEqual(state.changedKeys(), { values: [], collections: [] });
+  a.tags.push("z");
+  a.age = 37;
+  a.owner = {};
+  a.name = "grace";
+  a.roles.delete("admin");
+  const changed = state.changedKeys();
+  t.deepEqual([...changed.values], ["name", "age", "owner"]);
+  t.deepEqual([...changed.collections], ["tags", "roles"]);
+});
+
+test("issue 9 api: changedKeys leaves out a same-value write and a change changed back", (t) => {
+  const { make } = makeAccount();
+  const a = make();
+  const state = instanceState(a);
+  a.name = "ada";
+  a.age = 40;
+  a.age = 36;
+  a.tags.push("z");
+  a.tags.pop();
+  a.roles.add("guest");
+  a.roles.delete("guest");
+  t.true(state.modified);
+  t.deepEqual(state.changedKeys(), { values: [], collections: [] });
+});
+
+test("issue 9 api: changedKeys lists flagModified attributes and a collection first filled after the commit", (t) => {
+  const { Account } = makeAccount();
+  const b = new Account();
+  b.name = "x";
+  instanceState(b).commitAll();
+  flagModified(b, "name");
+  t.deepEqual([...instanceState(b).changedKeys().values], ["name"]);
+  b.tags.push("queued");
+  t.deepEqual([...instanceState(b).changedKeys().collections], ["tags"]);
+});
+
+test("issue 9 api: rollback puts committed scalars, references and collections back and clears modified", (t) => {
+  const { make } = makeAccount();
+  const a = make();
+  const state = instanceState(a);
+  const tags = a.tags;
+  const owner = {};
+  a.name = "grace";
+  a.age = 1;
+  a.owner = owner;
+  a.tags.push("z");
+  a.tags[0] = "q";
+  a.roles.add("guest");
+  a.byKey.set("k2", "v");
+  a.byKey.delete("k");
+  state.rollback();
+  t.is(a.name, "ada");
+  t.is(a.age, 36);
+  t.is(a.owner as unknown, null);
+  t.deepEqual([...a.tags], ["x", "y"]);
+  t.is(a.tags, tags, "the same instrumented list object holds the committed members");
+  t.deepEqual([...a.roles], ["admin"]);
+  t.deepEqual([...a.byKey], [["k", "v"]]);
+  t.false(state.modified);
+  t.is(state.committedState.size, 0);
+  t.deepEqual(hist(getHistory(a, "tags")), [[], ["x", "y"], []]);
+  t.deepEqual(hist(getHistory(a, "name")), [[], ["ada"], []]);
+  // The restored collection is still instrumented.
+  a.tags.push("w");
+  t.deepEqual(hist(getHistory(a, "tags")), [["w"], ["x", "y"], []]);
+});
+
+test("issue 9 api: rollback of a replaced collection gives a fresh instrumented collection with the committed members", (t) => {
+  const { make } = makeAccount();
+  const a = make();
+  const old = a.roles;
+  a.roles = new Set(["other"]);
+  rollback(a, ["roles"]);
+  t.deepEqual([...a.roles], ["admin"]);
+  a.roles.add("later");
+  t.deepEqual(hist(getHistory(a, "roles")), [["later"], ["admin"], []]);
+  t.not(a.roles, old);
+});
+
+test("issue 9 api: rollback(keys) restores only those keys; modified stays while others are changed", (t) => {
+  const { make } = makeAccount();
+  const a = make();
+  const state = instanceState(a);
+  a.name = "grace";
+  a.age = 1;
+  rollback(a, ["name"]);
+  t.is(a.name, "ada");
+  t.is(a.age, 1);
+  t.true(state.modified);
+  t.deepEqual([...state.changedKeys().values], ["age"]);
+  rollback(a, ["age"]);
+  t.false(state.modified, "nothing left changed");
+});
+
+test("issue 9 api: rollback of a never-committed attribute makes it unset again", (t) => {
+  const { Account } = makeAccount();
+  const a = new Account();
+  instanceState(a).commitAll();
+  a.name = "new";
+  rollback(a);
+  t.is(a.name as unknown, undefined);
+  t.false("name" in instanceDict(a));
+  t.deepEqual(hist(getHistory(a, "name")), [[], [], []]);
+});
+
+test("issue 9 api: reset and rollback differ: reset forgets the value, rollback restores it", (t) => {
+  const { make } = makeAccount();
+  const a = make();
+  a.name = "grace";
+  instanceState(a).rollback(["name"]);
+  t.is(a.name, "ada");
+  t.false(instanceState(a).modified);
+});
+
+test("issue 9 api: an unknown key suggests the attribute it is a typo of", (t) => {
+  const { make } = makeAccount();
+  const a = make();
+  const error = t.throws(() => getHistory(a as object, "nmae"));
+  t.regex(error!.message, /did you mean 'name'\?/);
+  t.notRegex(error!.message, /registerAttribute/);
+  const other = t.throws(() => rollback(a as object, ["zzzzzz"]));
+  t.regex(other!.message, /'name'/, "without a close match the known attributes are listed");
 });

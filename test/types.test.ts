@@ -17,8 +17,20 @@ import {
   type InstanceState,
   type InstrumentedAttribute,
   type Sentinel,
+  type AttributeKey,
+  type ChangedKeys,
+  type InstanceChanges,
+  IdentityMap,
   attributeOf,
+  delAttribute,
+  flagModified,
+  getAttribute,
   getHistory,
+  getStateHistory,
+  loadExpired,
+  rollback,
+  setAttribute,
+  setCommittedValue,
   hasListener,
   instanceState,
   listen,
@@ -223,6 +235,94 @@ function typedInstanceListeners(): void {
   listen(User, "init", (_target: User) => undefined, { raw: true });
 }
 void typedInstanceListeners;
+
+// issue 9: typed keys everywhere a key is taken.
+function typedKeys(u: User, o: Order, state: InstanceState<User>): void {
+  assertType<Equals<AttributeKey<Order>, "total" | "reference">>();
+  // A type with no string keys (object, a class whose attributes are registered at run time)
+  // takes any string: nothing is known to check it against.
+  assertType<Equals<AttributeKey<object>, string>>();
+
+  getHistory(u, "name");
+  getAttribute(u, "age");
+  setAttribute(u, "name", "x");
+  delAttribute(u, "name");
+  setCommittedValue(u, "tags", []);
+  flagModified(u, "roles");
+  rollback(u);
+  rollback(u, ["name", "tags"]);
+  void loadExpired(u, ["name"]);
+  state.commit(["name"]);
+  state.expireAttributes(["age"]);
+  state.rollback(["friend"]);
+  getStateHistory(state, "age");
+  const view = state.attrs.name;
+  void view;
+
+  // @ts-expect-error "nmae" is a typo of "name"
+  getHistory(u, "nmae");
+  // @ts-expect-error "total" belongs to Order
+  getAttribute(u, "total");
+  // @ts-expect-error not a key of User
+  setAttribute(u, "nope", 1);
+  // @ts-expect-error not a key of User
+  delAttribute(u, "nope");
+  // @ts-expect-error not a key of User
+  setCommittedValue(u, "nope", 1);
+  // @ts-expect-error not a key of User
+  flagModified(u, "nope");
+  // @ts-expect-error not a key of User
+  rollback(u, ["nope"]);
+  // @ts-expect-error not a key of User
+  void loadExpired(u, ["nope"]);
+  // @ts-expect-error not a key of Order
+  getHistory(o, "name");
+  // @ts-expect-error not a key of User
+  state.commit(["nope"]);
+  // @ts-expect-error not a key of User
+  state.expireAttributes(["nope"]);
+  // @ts-expect-error not a key of User
+  state.rollback(["nope"]);
+  // @ts-expect-error not a key of User
+  getStateHistory(state, "nope");
+  // @ts-expect-error not a key of User
+  void state.attrs.nope;
+}
+void typedKeys;
+
+// issue 9: changedKeys and IdentityMap<T> changes are typed by the instance type.
+function typedChanges(state: InstanceState<User>): void {
+  const changed = state.changedKeys();
+  assertType<Equals<typeof changed, ChangedKeys<AttributeKey<User>>>>();
+  const first: AttributeKey<User> | undefined = changed.values[0];
+  void first;
+
+  // An InstanceState<User> is still an InstanceState (loaders and listeners take either).
+  const plain: InstanceState = state;
+  void plain;
+
+  const map = new IdentityMap<User | Order>();
+  const added: InstanceState<User> = map.add(new User());
+  void added;
+  for (const change of map.changes()) {
+    assertType<Equals<typeof change, InstanceChanges<User> | InstanceChanges<Order>>>();
+    if (change.obj instanceof User) {
+      const obj: User = change.obj;
+      void obj;
+    }
+  }
+  for (const change of map.changesOf(Order)) {
+    const keys: readonly ("total" | "reference")[] = change.values;
+    const obj: Order = change.obj;
+    void keys;
+    void obj;
+  }
+  // @ts-expect-error a map of Users and Orders holds no plain objects
+  map.add({});
+  // @ts-expect-error Order has no "name"
+  for (const change of map.changesOf(Order)) void (change.values[0] === "name");
+}
+void typedChanges;
 
 function typedInstrumentationListeners(): void {
   listen(User, "classInstrument", (cls) => {

@@ -117,7 +117,7 @@ export class MyClass {
       },
       deleteProperty(target, key) {
         if (instrumentedKey(self, key)) {
-          delAttribute(self, key);
+          delAttribute(self as object, key);
           return true;
         }
         const dict = (target as Slots)[GOOFY_DICT];
