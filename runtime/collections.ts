@@ -140,9 +140,8 @@ export class CollectionAdapter {
   /** Adds members silently. */
   appendMultipleWithoutEvent(items: Iterable<unknown>): void {
     this.refuseEmpty();
-    withInitiator(false, () => {
-      for (const item of items) this.driver.append(this.data, item);
-    });
+    // One silent append per member: each mutation consumes the pending initiator.
+    for (const item of items) withInitiator(false, () => this.driver.append(this.data, item));
   }
 
   /** Removes a member, firing `remove`. */

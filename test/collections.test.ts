@@ -1174,3 +1174,26 @@ test("collections: a class missing a remover role is rejected with ArgumentError
     message: /Type OnlyAdds must elect a remover method to be a collection class/,
   });
 });
+
+test("appendMultipleWithoutEvent fires no event for any member (a loaded list with a backref keeps every member's reference)", (t) => {
+  // Regression: the "no events" initiator was consumed by the first append, so the second and
+  // later members of a lazily loaded list fired append events and their backrefs moved them.
+  class Owner {
+    declare items: Item[];
+  }
+  class Item {
+    declare owner: Owner | null;
+  }
+  registerClass(Owner);
+  registerClass(Item);
+  registerAttribute(Owner, "items", { kind: "collection", backref: "owner" });
+  registerAttribute(Item, "owner", { kind: "object", backref: "items" });
+  const owner = new Owner();
+  const [a, b, c] = [new Item(), new Item(), new Item()];
+  const appended: Item[] = [];
+  listen(attributeOf(Owner, "items"), "append", (_target, item) => void appended.push(item));
+  initCollection(owner, "items").appendMultipleWithoutEvent([a, b, c]);
+  t.deepEqual(appended, []);
+  for (const item of [a, b, c]) t.is(instanceDict(item).owner, undefined, "no backref ran");
+  t.deepEqual([...owner.items], [a, b, c]);
+});

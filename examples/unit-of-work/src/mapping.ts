@@ -3,9 +3,7 @@
  * columns are deferred and how relationships are kept in foreign keys. The Session reads these
  * descriptions; the classes themselves stay plain `@mapped` TypeScript classes.
  */
-import type { Class } from "class-instrumentation";
-
-type AttributeKey<T> = Extract<keyof T, string>; // TODO(i9): import from class-instrumentation
+import type { AttributeKey, Class } from "class-instrumentation";
 
 /** A many-to-one reference (`Post.author`) stored in a foreign-key column of the owner's table. */
 export interface ManyToOne {

@@ -25,6 +25,7 @@ import {
   PASSIVE_NO_RESULT,
   SQL_OK,
   type Class,
+  type InstanceChanges,
   type InstanceState,
   type LoaderCallable,
   type PassiveFlag,
@@ -57,16 +58,6 @@ export interface SessionOptions {
   readonly expireOnCommit?: boolean;
   /** Called with every statement, after it is recorded in `executed`. */
   readonly onStatement?: (statement: ExecutedStatement) => void;
-}
-
-/** The changes of one instance that a flush writes. */
-export interface PendingChange {
-  readonly obj: object;
-  readonly state: InstanceState;
-  /** Scalar and object attributes whose history has changes. */
-  readonly values: readonly string[];
-  /** Collection attributes with added or removed members. */
-  readonly collections: readonly string[];
 }
 
 /** An instance was used with a session it does not belong to, or after it left its session. */
@@ -313,18 +304,13 @@ export class Session {
     this.deleted.add(obj);
   }
 
-  /** The persistent instances with changes a flush would write, with the changed attribute names. */
-  *changes(): IterableIterator<PendingChange> {
-    for (const state of this.tracker.modifiedStates()) {
-      const values: string[] = [];
-      const collections: string[] = [];
-      for (const key of state.committedState.keys()) {
-        if (!state.getHistory(key).hasChanges()) continue;
-        (state.manager.getImpl(key).collection ? collections : values).push(key);
-      }
-      const obj = state.obj();
-      if (obj !== undefined && (values.length > 0 || collections.length > 0)) yield { obj, state, values, collections };
-    }
+  /**
+   * The persistent instances with changes a flush would write, with the changed attribute names
+   * (`values`: columns and references, `collections`: one-to-many collections). O(changed): the
+   * runtime's IdentityMap learns of each instance's first change when it happens.
+   */
+  changes(): IterableIterator<InstanceChanges<object>> {
+    return this.tracker.changes();
   }
 
   /**
@@ -388,7 +374,7 @@ export class Session {
    * pending objects leave the session and deleted ones come back.
    */
   rollback(): void {
-    for (const state of [...this.tracker.modifiedStates()]) rollbackState(state);
+    this.tracker.rollbackAll();
     for (const obj of this.pending) sessionOfState.delete(instanceState(obj));
     this.pending.clear();
     this.deleted.clear();
@@ -428,7 +414,7 @@ export class Session {
   // Flush internals
 
   /** The pending objects plus the new objects reachable from them or from changed relationships (save-update cascade), parents first. */
-  private cascadePending(changes: readonly PendingChange[]): object[] {
+  private cascadePending(changes: readonly InstanceChanges<object>[]): object[] {
     const visit = (value: unknown): void => {
       if (typeof value !== "object" || value === null) return;
       const state = instanceState(value);
@@ -458,7 +444,7 @@ export class Session {
    * foreign keys, and for a changed one-to-many collection the members' foreign keys (added
    * members point at the owner, removed ones at nothing unless something else claims them).
    */
-  private rowChanges(changes: readonly PendingChange[]): Map<object, Map<string, unknown>> {
+  private rowChanges(changes: readonly InstanceChanges<object>[]): Map<object, Map<string, unknown>> {
     const rows = new Map<object, Map<string, unknown>>();
     const columnsOf = (obj: object): Map<string, unknown> => {
       let columns = rows.get(obj);
@@ -594,11 +580,4 @@ function sqlValue(value: unknown): unknown {
   if (value === undefined) return null;
   if (typeof value === "boolean") return value ? 1 : 0;
   return value;
-}
-
-// TODO(i9): replace with state.rollback().
-function rollbackState(state: InstanceState): void {
-  const obj = state.obj();
-  if (obj === undefined) return;
-  state.expire();
 }
