@@ -41,7 +41,7 @@ export async function runUow({ sizes = [10000, 100000], rounds = 5, log = consol
         const loaded = await s.load(ctx);
         const load = now() - t;
         t = now();
-        s.modify(ctx, round);
+        s.modify(ctx, round * subjects.length + subjects.indexOf(s) + 1);
         const modify = now() - t;
         t = now();
         const changed = s.detect(ctx);
@@ -65,9 +65,10 @@ export async function runUow({ sizes = [10000, 100000], rounds = 5, log = consol
         results[n][op.id][id] = entry;
       }
     }
+    // Subjects that keep a connection pool (MikroORM) let go of this size's file.
+    for (const s of subjects) await s.dispose?.();
     rmSync(file, { force: true });
   }
-  for (const s of subjects) await s.dispose?.();
   const version = (name) => JSON.parse(readFileSync(join(BENCH, "node_modules", name, "package.json"), "utf8")).version;
   const meta = {
     date: new Date().toISOString().slice(0, 10),

@@ -12,11 +12,14 @@ const require = createRequire(import.meta.url);
 
 export const COLUMNS = ["s1", "s2", "s3", "s4", "i1", "i2", "d1", "d2"];
 
-/** The 2 columns changed on every 100th row; the values differ from round to round. */
-export function modify(rows, round, set) {
+/**
+ * Changes 2 columns of every 100th row. `stamp` is unique per (round, subject), so every run
+ * writes values the table does not hold yet (the subjects share the table).
+ */
+export function modify(rows, stamp, set) {
   for (let i = 0, k = 0; i < rows.length; i += 100, k++) {
-    set(rows[i], "s1", `changed-${round}-${k}`);
-    set(rows[i], "i1", round * 1000 + k);
+    set(rows[i], "s1", `changed-${stamp}-${k}`);
+    set(rows[i], "i1", -(stamp * 1_000_000 + k));
   }
 }
 
@@ -35,8 +38,8 @@ export function sessionSubject(rowsModule) {
       ctx.rows = ctx.session.query(Row);
       return ctx.rows.length;
     },
-    modify(ctx, round) {
-      modify(ctx.rows, round, (row, key, value) => {
+    modify(ctx, stamp) {
+      modify(ctx.rows, stamp, (row, key, value) => {
         row[key] = value;
       });
     },
@@ -74,8 +77,8 @@ export async function mikroSubject() {
       ctx.rows = await ctx.em.find(MikroRow, {});
       return ctx.rows.length;
     },
-    modify(ctx, round) {
-      modify(ctx.rows, round, (row, key, value) => {
+    modify(ctx, stamp) {
+      modify(ctx.rows, stamp, (row, key, value) => {
         row[key] = value;
       });
     },
@@ -114,8 +117,8 @@ export function handSubject() {
       for (const row of ctx.rows) ctx.byId.set(row.id, row);
       return ctx.rows.length;
     },
-    modify(ctx, round) {
-      modify(ctx.rows, round, (row, key, value) => {
+    modify(ctx, stamp) {
+      modify(ctx.rows, stamp, (row, key, value) => {
         if (row[key] === value) return;
         row[key] = value;
         let keys = ctx.dirty.get(row);

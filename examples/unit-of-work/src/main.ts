@@ -5,9 +5,9 @@
  *   npm run demo
  */
 import Database from "better-sqlite3";
-import { getHistory, listen, loadExpired } from "class-instrumentation";
+import { ExpiredAttributeError, getHistory, listen, loadExpired } from "class-instrumentation";
 import { Post, SCHEMA, User } from "./models";
-import { Session } from "./session";
+import { Session, type ExecutedStatement } from "./session";
 
 function section(title: string): void {
   console.log(`\n== ${title}`);
@@ -16,9 +16,12 @@ function section(title: string): void {
 const db = new Database(":memory:");
 db.exec(SCHEMA);
 
-const session = new Session(db, {
-  onStatement: ({ sql, params }) => console.log(`  SQL: ${sql}${params.length > 0 ? `  ${JSON.stringify(params)}` : ""}`),
-});
+/** Prints each statement of the session named `name`. */
+function printSql(name: string): (statement: ExecutedStatement) => void {
+  return ({ sql, params }) => console.log(`  ${name}> ${sql}${params.length > 0 ? `  ${JSON.stringify(params)}` : ""}`);
+}
+
+const session = new Session(db, { onStatement: printSql("s1") });
 listen(User, "load", (user) => console.log(`  load event: User#${user.id}`));
 
 section("add + commit: INSERTs in one transaction, parents before children");
@@ -29,12 +32,11 @@ session.add(ada);
 session.commit();
 
 section("a second session: query builds instances, fires load; the deferred bio is not selected");
-const s2 = new Session(db, {
-  onStatement: ({ sql, params }) => console.log(`  SQL: ${sql}${params.length > 0 ? `  ${JSON.stringify(params)}` : ""}`),
-});
+const s2 = new Session(db, { onStatement: printSql("s2") });
 const [user] = s2.query(User, "name = ?", "Ada");
 if (user === undefined) throw new Error("Ada was not saved");
-console.log(`  same object on get: ${s2.get(User, user.id) === user}`);
+const adaId = user.id;
+console.log(`  same object on get: ${s2.get(User, adaId) === user}`);
 console.log(`  bio (deferred, loads now): ${user.bio}`);
 
 section("flush writes only the columns whose history has changes");
@@ -74,12 +76,15 @@ s2.commit();
 console.log(`  first.author after commit = ${String(first.author)}`);
 
 section("an asynchronous loader: await loadExpired(obj) before reading expired attributes");
-const s3 = new Session(db, {
-  loading: "async",
-  onStatement: ({ sql, params }) => console.log(`  SQL: ${sql}${params.length > 0 ? `  ${JSON.stringify(params)}` : ""}`),
-});
-const [again] = s3.query(User, "id = ?", user.id);
+const s3 = new Session(db, { loading: "async", onStatement: printSql("s3") });
+const [again] = s3.query(User, "id = ?", adaId);
 if (again === undefined) throw new Error("Ada is gone");
 again.name = "Augusta Ada King";
 s3.commit();
+try {
+  console.log(again.name);
+} catch (error) {
+  if (!(error instanceof ExpiredAttributeError)) throw error;
+  console.log(`  a synchronous read: ${error.message}`);
+}
 void loadExpired(again).then(() => console.log(`  after await loadExpired: name = ${again.name}`));
