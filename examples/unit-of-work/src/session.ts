@@ -68,11 +68,30 @@ export class SessionError extends Error {
 /** The row of a persistent instance is gone from the database. */
 export class ObjectDeletedError extends SessionError {}
 
-/** Which session an instance's state belongs to (SQLAlchemy keeps a session id on the state). */
-const sessionOfState = new WeakMap<InstanceState, Session>();
+/**
+ * The identity key a session stores in `state.key`; it also names the session the instance
+ * belongs to (`null` once detached), as SQLAlchemy keeps a session id on the state. One object per
+ * loaded row, so belonging to a session costs no extra lookup table.
+ */
+class Identity implements IdentityKey {
+  constructor(
+    readonly mapping: TableMapping,
+    readonly id: PrimaryKey,
+    public session: Session | null,
+  ) {}
+}
+
+/** The session of each pending instance (added, not inserted yet: no identity key). */
+const pendingIn = new WeakMap<InstanceState, Session>();
+
+/** The session `state`'s instance belongs to, persistent or pending. */
+function ownerOf(state: InstanceState): Session | undefined {
+  const key = state.key;
+  return key instanceof Identity ? (key.session ?? undefined) : pendingIn.get(state);
+}
 
 function sessionFor(state: InstanceState, key: string): Session {
-  const session = sessionOfState.get(state);
+  const session = ownerOf(state);
   if (session === undefined) {
     throw new SessionError(`${state.class_.name}.${key} is not loaded and the instance belongs to no session; query it through a Session.`);
   }
@@ -176,7 +195,7 @@ export class Session {
     const state = instanceState(obj);
     const dict = state.dict;
     for (const column of mapping.eagerColumns) dict[column] = row[column];
-    this.attach(obj, state, { mapping, id });
+    this.attach(obj, state, new Identity(mapping, id, this));
     for (const [key, rel] of mapping.manyToOne) dict[key] = this.referenced(rel, row[rel.foreignKey]);
     state.fireLoad(this);
     return obj;
@@ -199,9 +218,9 @@ export class Session {
     }
   }
 
-  private attach(obj: object, state: InstanceState, key: IdentityKey): void {
+  private attach(obj: object, state: InstanceState, key: Identity): void {
+    key.session = this;
     state.key = key;
-    sessionOfState.set(state, this);
     let byId = this.identities.get(key.mapping);
     if (byId === undefined) this.identities.set(key.mapping, (byId = new Map()));
     byId.set(key.id, obj);
@@ -212,7 +231,7 @@ export class Session {
     const key = identityOf(state);
     this.identities.get(key.mapping)?.delete(key.id);
     this.tracker.remove(obj);
-    sessionOfState.delete(state);
+    key.session = null;
   }
 
   private referenced(rel: ManyToOne, id: unknown): object | null {
@@ -280,14 +299,14 @@ export class Session {
   /** Makes `obj` pending: the next flush INSERTs it (and the new objects it references). */
   add(obj: object): void {
     const state = instanceState(obj);
-    const owner = sessionOfState.get(state);
+    const owner = ownerOf(state);
     if (owner !== undefined && owner !== this) throw new SessionError(`${state.class_.name} instance already belongs to another session.`);
     if (state.key !== undefined) {
       if (owner === undefined) throw new SessionError(`${state.class_.name} instance is detached; it cannot join another session.`);
       this.deleted.delete(obj);
       return;
     }
-    sessionOfState.set(state, this);
+    pendingIn.set(state, this);
     this.pending.add(obj);
   }
 
@@ -295,10 +314,10 @@ export class Session {
   delete(obj: object): void {
     const state = instanceState(obj);
     if (this.pending.delete(obj)) {
-      sessionOfState.delete(state);
+      pendingIn.delete(state);
       return;
     }
-    if (sessionOfState.get(state) !== this || state.key === undefined) {
+    if (state.key === undefined || ownerOf(state) !== this) {
       throw new SessionError(`${state.class_.name} instance is not persistent in this session.`);
     }
     this.deleted.add(obj);
@@ -345,7 +364,8 @@ export class Session {
       const state = instanceState(obj);
       const mapping = mappingOfObj(obj);
       this.pending.delete(obj);
-      this.attach(obj, state, { mapping, id: state.dict[mapping.primaryKey] as PrimaryKey });
+      pendingIn.delete(state);
+      this.attach(obj, state, new Identity(mapping, state.dict[mapping.primaryKey] as PrimaryKey, this));
       tx.inserted.add(obj);
     }
     for (const obj of deletes) {
@@ -375,7 +395,7 @@ export class Session {
    */
   rollback(): void {
     this.tracker.rollbackAll();
-    for (const obj of this.pending) sessionOfState.delete(instanceState(obj));
+    for (const obj of this.pending) pendingIn.delete(instanceState(obj));
     this.pending.clear();
     this.deleted.clear();
     const tx = this.transaction;
@@ -388,15 +408,15 @@ export class Session {
       state.key = undefined;
     }
     for (const obj of tx.deleted) this.attach(obj, instanceState(obj), identityOf(instanceState(obj)));
-    for (const state of tx.flushed) if (sessionOfState.get(state) === this) state.expire();
+    for (const state of tx.flushed) if (ownerOf(state) === this) state.expire();
     for (const obj of tx.deleted) instanceState(obj).expire();
   }
 
   /** Leaves every instance detached (loaded values stay readable) and ends the session. */
   close(): void {
     if (this.transaction !== null) this.rollback();
-    for (const state of this.tracker.allStates()) sessionOfState.delete(state);
-    for (const obj of this.pending) sessionOfState.delete(instanceState(obj));
+    for (const state of this.tracker.allStates()) identityOf(state).session = null;
+    for (const obj of this.pending) pendingIn.delete(instanceState(obj));
     this.pending.clear();
     this.identities.clear();
     for (const state of this.tracker.allStates()) {
@@ -407,7 +427,7 @@ export class Session {
 
   /** Whether `obj` is persistent (in the identity map) or pending in this session. */
   contains(obj: object): boolean {
-    return sessionOfState.get(instanceState(obj)) === this;
+    return ownerOf(instanceState(obj)) === this;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -419,7 +439,7 @@ export class Session {
       if (typeof value !== "object" || value === null) return;
       const state = instanceState(value);
       if (state.key !== undefined || this.pending.has(value)) return;
-      const owner = sessionOfState.get(state);
+      const owner = ownerOf(state);
       if (owner !== undefined && owner !== this) throw new SessionError(`${state.class_.name} instance already belongs to another session.`);
       this.add(value);
       walk(value);
@@ -545,9 +565,9 @@ export class Session {
   }
 }
 
-function identityOf(state: InstanceState): IdentityKey {
-  const key = state.key as IdentityKey | undefined;
-  if (key === undefined) throw new SessionError(`${state.class_.name} instance is not persistent (it has no identity key).`);
+function identityOf(state: InstanceState): Identity {
+  const key = state.key;
+  if (!(key instanceof Identity)) throw new SessionError(`${state.class_.name} instance is not persistent (it has no identity key).`);
   return key;
 }
 
