@@ -301,82 +301,101 @@ function agree(actual: unknown, expected: unknown, what: string): void {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${what}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
 }
 
-test("random sequences of set / move / flush / commit / rollback / expire agree with a plain model of the database", (t) => {
-  const property = fc.property(fc.array(opArb, { maxLength: 25 }), (ops) => {
-    const { db, session: first } = fixture();
-    let session = first;
-    // committed: the database after COMMIT; flushed: what the open transaction sees; memory: the objects.
-    let committed: World = {
-      users: new Map([
-        [1, { name: "ada", email: "ada@example.com", bio: "first programmer" }],
-        [2, { name: "grace", email: "grace@example.com", bio: "compilers" }],
-      ]),
-      authors: new Map([
-        [1, 1],
-        [2, 1],
-        [3, 2],
-      ]),
-    };
-    let flushed = copyWorld(committed);
-    let memory = copyWorld(committed);
-    const user = (id: number): User => one(session, models.User, id);
-    const post = (id: number): Post => one(session, models.Post, id);
-    try {
-      for (const op of ops) {
-        switch (op.kind) {
-          case "set":
-            user(op.user)[op.field] = op.value;
-            memory.users.get(op.user)![op.field] = op.value;
-            break;
-          case "move": {
-            const p = post(op.post);
-            const from = p.author;
-            if ((from?.id ?? null) === op.to) break;
-            if (op.to === null) from!.posts.splice(from!.posts.indexOf(p), 1);
-            else user(op.to).posts.push(p);
-            memory.authors.set(op.post, op.to);
-            break;
-          }
-          case "flush":
-            session.flush();
-            flushed = copyWorld(memory);
-            break;
-          case "commit":
-            session.commit();
-            committed = copyWorld(memory);
-            flushed = copyWorld(memory);
-            break;
-          case "rollback":
-            session.rollback();
-            flushed = copyWorld(committed);
-            memory = copyWorld(committed);
-            break;
-          case "expire":
-            // Expiring drops unflushed changes: the values come back as the transaction sees them.
-            rt.instanceState(user(op.user)).expireAttributes(["name", "email", "bio"]);
-            memory.users.set(op.user, { ...flushed.users.get(op.user)! });
-            break;
-          case "reopen":
-            session.commit();
-            committed = copyWorld(memory);
-            flushed = copyWorld(memory);
-            session.close();
-            session = new sessions.Session(db);
-            break;
+/**
+ * Runs `ops` against a fresh database and checks, after every step, that the objects hold what a
+ * plain model says they should, and at the end that the database does. With `loading: "async"`
+ * every check first awaits `loadExpired` on the objects it reads.
+ */
+async function scenario(ops: readonly Op[], loading: "sync" | "async"): Promise<void> {
+  const { db, session: first } = fixture({ loading });
+  let session = first;
+  // committed: the database after COMMIT; flushed: what the open transaction sees; memory: the objects.
+  let committed: World = {
+    users: new Map([
+      [1, { name: "ada", email: "ada@example.com", bio: "first programmer" }],
+      [2, { name: "grace", email: "grace@example.com", bio: "compilers" }],
+    ]),
+    authors: new Map([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+    ]),
+  };
+  let flushed = copyWorld(committed);
+  let memory = copyWorld(committed);
+  const user = (id: number): User => one(session, models.User, id);
+  const post = (id: number): Post => one(session, models.Post, id);
+  const loaded = async <T extends object>(obj: T): Promise<T> => {
+    if (loading === "async") await rt.loadExpired(obj);
+    return obj;
+  };
+  try {
+    for (const op of ops) {
+      switch (op.kind) {
+        case "set":
+          user(op.user)[op.field] = op.value;
+          memory.users.get(op.user)![op.field] = op.value;
+          break;
+        case "move": {
+          const p = post(op.post);
+          const from = p.author ?? null;
+          if ((from?.id ?? null) === op.to) break;
+          if (op.to === null) from!.posts.splice(from!.posts.indexOf(p), 1);
+          else user(op.to).posts.push(p);
+          memory.authors.set(op.post, op.to);
+          break;
         }
-        for (const id of USERS) agree({ name: user(id).name, email: user(id).email, bio: user(id).bio }, memory.users.get(id), `user ${id} after ${op.kind}`);
-        for (const id of POSTS) agree(post(id).author?.id ?? null, memory.authors.get(id), `author of post ${id} after ${op.kind}`);
-        for (const id of USERS) {
-          const mine = POSTS.filter((p) => memory.authors.get(p) === id);
-          agree(user(id).posts.map((p) => p.id).sort(), mine, `posts of user ${id} after ${op.kind}`);
-        }
+        case "flush":
+          session.flush();
+          flushed = copyWorld(memory);
+          break;
+        case "commit":
+          session.commit();
+          committed = copyWorld(memory);
+          flushed = copyWorld(memory);
+          break;
+        case "rollback":
+          session.rollback();
+          flushed = copyWorld(committed);
+          memory = copyWorld(committed);
+          break;
+        case "expire":
+          // Expiring drops unflushed changes: the values come back as the transaction sees them.
+          rt.instanceState(user(op.user)).expireAttributes(["name", "email", "bio"]);
+          memory.users.set(op.user, { ...flushed.users.get(op.user)! });
+          break;
+        case "reopen":
+          session.commit();
+          committed = copyWorld(memory);
+          flushed = copyWorld(memory);
+          session.close();
+          session = new sessions.Session(db, { loading });
+          break;
       }
-      session.commit();
-      for (const id of USERS) agree(row(db, "SELECT name, email, bio FROM users WHERE id = ?", id), memory.users.get(id), `row of user ${id}`);
-      for (const id of POSTS) agree(row(db, "SELECT author_id FROM posts WHERE id = ?", id)?.author_id, memory.authors.get(id), `author_id of post ${id}`);
-    } finally {
-      db.close();
+      for (const id of USERS) {
+        const u = await loaded(user(id));
+        agree({ name: u.name, email: u.email, bio: u.bio }, memory.users.get(id), `user ${id} after ${op.kind}`);
+      }
+      for (const id of POSTS) agree((await loaded(post(id))).author?.id ?? null, memory.authors.get(id), `author of post ${id} after ${op.kind}`);
+      for (const id of USERS) {
+        const mine = POSTS.filter((p) => memory.authors.get(p) === id);
+        agree(user(id).posts.map((p) => p.id).sort(), mine, `posts of user ${id} after ${op.kind}`);
+      }
     }
-  });
-  t.notThrows(() => fc.assert(property, { numRuns: 150, seed: 20261203 }));
+    session.commit();
+    for (const id of USERS) agree(row(db, "SELECT name, email, bio FROM users WHERE id = ?", id), memory.users.get(id), `row of user ${id}`);
+    for (const id of POSTS) agree(row(db, "SELECT author_id FROM posts WHERE id = ?", id)?.author_id, memory.authors.get(id), `author_id of post ${id}`);
+  } finally {
+    db.close();
+  }
+}
+
+test("random sequences of set / move / flush / commit / rollback / expire agree with a plain model of the database", async (t) => {
+  const property = fc.asyncProperty(fc.array(opArb, { maxLength: 25 }), (ops) => scenario(ops, "sync"));
+  await t.notThrowsAsync(fc.assert(property, { numRuns: 150, seed: 20261203 }));
+});
+
+test("the same sequences over the asynchronous loader (await loadExpired before reading) agree with the model", async (t) => {
+  const property = fc.asyncProperty(fc.array(opArb, { maxLength: 25 }), (ops) => scenario(ops, "async"));
+  await t.notThrowsAsync(fc.assert(property, { numRuns: 100, seed: 20261204 }));
 });
