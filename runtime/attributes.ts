@@ -23,13 +23,14 @@ import {
   className,
   instanceStr,
   closestKey,
+  describeValue,
   unknownAttributeMessage,
   type AttributeKey,
   type Class,
   type PassiveFlag,
 } from "./base.js";
 import { AttributeDispatch, ATTRIBUTE_EVENT_NAMES, type ListenerList } from "./dispatch.js";
-import { CollectionTypeError, InvalidRequestError, LoaderError, NoValueError } from "./errors.js";
+import { ArgumentError, CollectionTypeError, InvalidRequestError, LoaderError, NoValueError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { managerOfClass, registerClass, type ClassManager } from "./instrumentation.js";
 import { instanceDict, instanceState } from "./access.js";
@@ -148,6 +149,18 @@ export abstract class AttributeImpl {
 
   protected abstract defaultAcceptsScalarLoader(): boolean;
 
+  /**
+   * Whether an expired value of this attribute reloads through the manager's
+   * `expiredAttributeLoader`: scalars always (when `loadOnUnexpire`); object references and
+   * collections too when the class has such a loader and the attribute has no loader of its own
+   * (class-level `callable` or a per-instance one), so that their stored values are not lost.
+   */
+  usesExpiredLoader(state: InstanceState): boolean {
+    if (!this.loadOnUnexpire) return false;
+    if (this.acceptsScalarLoader) return true;
+    return this.callable === undefined && state.callableFor(this.key) === undefined && state.manager.expiredAttributeLoader !== undefined;
+  }
+
   /** Whether the old value is loaded before a change. */
   get activeHistory(): boolean {
     return this.dispatch.activeHistory;
@@ -220,7 +233,7 @@ export abstract class AttributeImpl {
 
   private fireLoaderCallables(state: InstanceState, passive: PassiveFlag): unknown {
     const key = this.key;
-    if (this.acceptsScalarLoader && this.loadOnUnexpire && state.expiredSet !== null && state.expiredSet.has(key)) {
+    if (state.expiredSet !== null && state.expiredSet.has(key) && this.usesExpiredLoader(state)) {
       return state.loadExpired(passive, key);
     }
     const perState = state.callableFor(key);
@@ -692,14 +705,26 @@ export class CollectionAttributeImpl extends AttributeImpl {
     const newValues = [...iterable];
     const token = this.bulkReplaceToken;
     for (const entry of this.dispatch.bulkReplace.items) (entry.call as Function)(state, newValues, token, newKeys);
-    let old = this.get(state, dict, PASSIVE_ONLY_PERSISTENT ^ (passive & NO_RAISE));
+    // An expired collection is not loaded just to be replaced: the assigned value wins over
+    // whatever a load would bring (and an asynchronous loader could not serve this write).
+    const oldPassive = state.expiredSet?.has(this.key) ? PASSIVE_NO_FETCH ^ INIT_OK : PASSIVE_ONLY_PERSISTENT ^ (passive & NO_RAISE);
+    let old = this.get(state, dict, oldPassive);
     if (old === PASSIVE_NO_RESULT) old = this.defaultValue(state, dict);
     else if (old === given) return;
     const [newAdapter, data] = this.initializeCollection(state);
     state.modifiedEvent(dict, this, old, true);
     const oldAdapter = adapterOf(old);
+    const hadOld = this.key in dict;
     dict[this.key] = data;
-    bulkReplace(newValues, oldAdapter, newAdapter, token, newKeys);
+    try {
+      bulkReplace(newValues, oldAdapter, newAdapter, token, newKeys);
+    } catch (error) {
+      // All or nothing: a listener that throws midway leaves the old collection in place.
+      if (hadOld) dict[this.key] = old;
+      else delete dict[this.key];
+      newAdapter.unlink();
+      throw error;
+    }
     this.disposePreviousCollection(state, old as object, oldAdapter, true);
   }
 
@@ -813,6 +838,24 @@ export class History {
     return current === NO_VALUE ? new History([], [], deleted) : new History([current], [], deleted);
   }
 
+  /**
+   * @internal History of a map collection: a member counts as unchanged only under the same key,
+   * so moving a value to another key shows as that value deleted and added.
+   */
+  static fromMapEntries(current: Map<unknown, unknown>, originalValues: readonly unknown[], originalKeys: readonly unknown[]): History {
+    const before = new Map<unknown, unknown>();
+    originalKeys.forEach((key, i) => before.set(key, originalValues[i]));
+    const added: unknown[] = [];
+    const unchanged: unknown[] = [];
+    for (const [key, value] of current) {
+      if (before.has(key) && before.get(key) === value) unchanged.push(value);
+      else added.push(value);
+    }
+    const deleted: unknown[] = [];
+    for (const [key, value] of before) if (!current.has(key) || current.get(key) !== value) deleted.push(value);
+    return new History(added, unchanged, deleted);
+  }
+
   /** @internal History of a collection: members compared by identity, order and duplicates kept. */
   static fromCollection(impl: AttributeImpl, state: InstanceState, current: unknown): History {
     if (current === NO_VALUE) return HISTORY_BLANK;
@@ -822,6 +865,8 @@ export class History {
     if (committed === null || !committed.has(impl.key)) return new History([], members, []);
     const original = committed.get(impl.key);
     if (original === NO_VALUE) return new History(members, [], []);
+    const originalKeys = (original as { [COPIED_MAP_KEYS]?: unknown[] } | null)?.[COPIED_MAP_KEYS];
+    if (originalKeys !== undefined && current instanceof Map) return History.fromMapEntries(current, original as unknown[], originalKeys);
     const originalMembers = [...((original ?? []) as Iterable<unknown>)];
     const currentSet = new Set(members);
     const originalSet = new Set(originalMembers);
@@ -930,12 +975,47 @@ export function registerAttribute<T extends object>(
   key: string,
   options: RegisterAttributeOptions<T> = {},
 ): InstrumentedAttribute<T> {
+  validateRegisterAttribute(cls, key, options);
   const manager = lookups.optManagerOfClass(cls) ?? registerClass(cls, { finalize: false });
   const descriptor = new InstrumentedAttribute<T>(cls, key);
   descriptor.accessorFactory = options.accessor;
   (manager as unknown as ClassManager).instrumentAttribute(key, descriptor as unknown as InstrumentedAttribute);
   registerAttributeImpl(cls, key, options);
   return descriptor;
+}
+
+const KINDS: readonly AttributeKind[] = ["scalar", "object", "collection"];
+
+/** Rejects misspelt or mistyped `registerAttribute` arguments with a message naming the fix. */
+function validateRegisterAttribute(cls: unknown, key: unknown, options: unknown): void {
+  if (typeof cls !== "function") {
+    throw new ArgumentError(`registerAttribute() takes a class first, got ${describeValue(cls)}: registerAttribute(User, "name", options).`);
+  }
+  const name = className(cls);
+  if (typeof key !== "string" || key === "") {
+    throw new ArgumentError(
+      `registerAttribute(${name}, key): the key must be a non-empty string naming the attribute, got ${describeValue(key)}` +
+        (typeof key === "symbol" || typeof key === "number" ? ` (${String(key)}); symbol and number keys cannot be instrumented.` : "."),
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`registerAttribute(${name}, "${key}", options): options must be an object such as { kind: "collection" }, got ${describeValue(options)}.`);
+  }
+  const kind = (options as { kind?: unknown }).kind;
+  if (kind !== undefined && !KINDS.includes(kind as AttributeKind)) {
+    const suggestion = typeof kind === "string" ? closestKey(kind, KINDS) : undefined;
+    throw new ArgumentError(
+      `registerAttribute(${name}, "${key}"): unknown kind ${describeValue(kind)}` +
+        (suggestion ? `; did you mean "${suggestion}"?` : `; use "scalar", "object" or "collection".`),
+    );
+  }
+  const collectionClass = (options as { collectionClass?: unknown }).collectionClass;
+  if (collectionClass !== undefined && typeof collectionClass !== "function") {
+    throw new ArgumentError(`registerAttribute(${name}, "${key}"): collectionClass must be a class (Array, Set, Map, a subclass, or a class with collection.roles), got ${describeValue(collectionClass)}.`);
+  }
+  if (collectionClass !== undefined && kind !== "collection") {
+    throw new ArgumentError(`registerAttribute(${name}, "${key}"): collectionClass is given but kind is ${kind === undefined ? "not set (scalar)" : `"${String(kind)}"`}; add kind: "collection".`);
+  }
 }
 
 /** @internal Builds the impl of an already instrumented attribute (SQLAlchemy `register_attribute_impl`). */

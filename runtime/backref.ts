@@ -5,7 +5,8 @@
  * attribute's tokens; an initiator belonging to neither side means the backrefs are
  * misconfigured, which is reported instead of looping.
  */
-import { NO_VALUE, PASSIVE_NO_FETCH, PASSIVE_NO_RESULT, instanceStr } from "./base.js";
+import { NO_VALUE, PASSIVE_NO_FETCH, PASSIVE_NO_RESULT, className, instanceStr } from "./base.js";
+import { duckTypeCollection } from "./collections.js";
 import { InvalidRequestError } from "./errors.js";
 import { instanceDict, instanceState } from "./access.js";
 import { addAttributeListener } from "./events.js";
@@ -57,6 +58,13 @@ export function installBackrefListeners(attribute: InstrumentedAttribute, key: s
 
   const fromScalarSet = (state: InstanceState, child: unknown, oldChild: unknown, initiator: AttributeEventToken): unknown => {
     if (oldChild === child) return child;
+    if (duckTypeCollection(child) !== undefined) {
+      throw new InvalidRequestError(
+        `${parentImpl} has backref '${key}' and was assigned a ${className((child as object).constructor)}, but it is not a ` +
+          `collection attribute (its kind could not be told from its declaration). Declare it with ` +
+          `@attribute({ kind: "collection", backref: "${key}" }) (or registerAttribute(..., { kind: "collection", backref: "${key}" })).`,
+      );
+    }
     if (present(oldChild)) {
       const [oldState, oldDict, impl] = reverseImpl(oldChild, key);
       const recursive = impl instanceof CollectionAttributeImpl ? impl.removeToken : (impl as ScalarAttributeImpl).replaceToken;

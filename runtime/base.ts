@@ -236,3 +236,15 @@ export function unknownAttributeMessage(cls: unknown, key: string, known: Iterab
     `registerAttribute(${name}, "${key}") to add it at run time.`
   );
 }
+
+/** A short description of a value of the wrong kind, for argument errors (`a plain object`, `"text"`, `42`). */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return `function ${value.name || "<anonymous>"}`;
+  if (typeof value !== "object") return `${typeof value} ${String(value)}`;
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+  if (proto === null || proto === Object.prototype) return "a plain object";
+  return `an instance of ${proto.constructor?.name || "<anonymous class>"}`;
+}

@@ -9,7 +9,7 @@
  * methods. A collection class of the user's is either a subclass of Array / Set / Map, or any
  * class that names its appender, remover and iterator methods with {@link collection.roles}.
  */
-import { NO_KEY, className, emitWarning } from "./base.js";
+import { NO_KEY, className, closestKey, describeValue, emitWarning } from "./base.js";
 import { ArgumentError, InvalidRequestError } from "./errors.js";
 import type { AttributeEventToken, CollectionAttributeImpl, AttributeImpl } from "./attributes.js";
 import type { InstanceState } from "./state.js";
@@ -140,7 +140,7 @@ export class CollectionAdapter {
   /** Adds members silently. */
   appendMultipleWithoutEvent(items: Iterable<unknown>): void {
     this.refuseEmpty();
-    // One silent append per member: each mutation consumes the pending initiator.
+    // Each mutation consumes the pending initiator: set it per member, or only the first is silent.
     for (const item of items) withInitiator(false, () => this.driver.append(this.data, item));
   }
 
@@ -284,14 +284,19 @@ const arrayProto = Array.prototype;
 
 /**
  * Replaces positions of `raw` by `next` (same length), reporting every position whose member
- * changed as a removal of the old member followed by an addition of the new one.
+ * changed as a removal of the old member followed by an addition of the new one. All events run
+ * before the list changes, so a listener that throws leaves the list as it was (all or nothing).
  */
 function rewritePositions(raw: unknown[], next: unknown[], initiator: AttributeEventToken | false | undefined): void {
+  const stored = next.slice();
+  const changed: number[] = [];
   for (let i = 0; i < next.length; i++) {
     if (i < raw.length && raw[i] === next[i]) continue;
     if (i < raw.length) fireRemove(raw, raw[i], initiator, i);
-    raw[i] = fireAppend(raw, next[i], initiator, i);
+    stored[i] = fireAppend(raw, next[i], initiator, i);
+    changed.push(i);
   }
+  for (const i of changed) raw[i] = stored[i];
 }
 
 /** A list collection: every mutation (methods, index assignment, `length`) is reported. */
@@ -405,8 +410,12 @@ const listHandler: ProxyHandler<unknown[]> = {
     if (receiver !== proxyOf.get(target)) return Reflect.set(target, property, value, receiver);
     if (property === "length") {
       const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return Reflect.set(target, property, value); // RangeError
       const initiator = takeInitiator();
-      for (let i = target.length - 1; i >= n; i--) fireRemove(target, target[i], initiator, i);
+      const before = target.length;
+      for (let i = before - 1; i >= n; i--) fireRemove(target, target[i], initiator, i);
+      // Growing adds empty slots, which read (and iterate) as undefined members: report them.
+      for (let i = before; i < n; i++) fireAppend(target, undefined, initiator, i);
       return Reflect.set(target, property, value);
     }
     const index = arrayIndex(property);
@@ -578,10 +587,41 @@ const mapDriver: Driver = {
 export const collection = {
   /** Names the appender, remover and iterator methods of `cls` (inherited by subclasses). */
   roles<C extends CollectionClass>(cls: C, roles: CollectionRoles): C {
+    validateRoles(cls, roles);
     Object.defineProperty(cls.prototype, ROLES, { value: { ...roles }, configurable: true, enumerable: false, writable: true });
     return cls;
   },
 };
+
+/** Rejects roles that do not name methods of `cls` (a typo would otherwise surface at first use). */
+function validateRoles(cls: unknown, roles: unknown): void {
+  if (typeof cls !== "function") throw new ArgumentError(`collection.roles(cls, roles) takes a class first, got ${describeValue(cls)}.`);
+  const name = className(cls);
+  if (typeof roles !== "object" || roles === null) {
+    throw new ArgumentError(`collection.roles(${name}, roles): roles must be an object { appender, remover, iterator }, got ${describeValue(roles)}.`);
+  }
+  const proto = (cls as { prototype: Record<string, unknown> }).prototype;
+  const methods: string[] = [];
+  for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const n of Object.getOwnPropertyNames(p)) if (n !== "constructor" && typeof Object.getOwnPropertyDescriptor(p, n)?.value === "function") methods.push(n);
+  }
+  for (const role of ["appender", "remover", "iterator"] as const) {
+    const method = (roles as Record<string, unknown>)[role];
+    // A role left out is reported when the class is used (SQLAlchemy's "must elect" error).
+    if (method === undefined) continue;
+    if (typeof method !== "string" || typeof proto[method] !== "function") {
+      const suggestion = typeof method === "string" ? closestKey(method, methods) : undefined;
+      throw new ArgumentError(
+        `collection.roles(${name}): ${role} ${describeValue(method)} is not a method of ${name}` +
+          (suggestion ? `; did you mean "${suggestion}"?` : `; name one of its methods (${methods.map((m) => `"${m}"`).join(", ") || "it has none"}).`),
+      );
+    }
+  }
+  const emulates = (roles as { emulates?: unknown }).emulates;
+  if (emulates !== undefined && emulates !== "list" && emulates !== "set" && emulates !== "map") {
+    throw new ArgumentError(`collection.roles(${name}): emulates must be "list", "set" or "map", got ${describeValue(emulates)}.`);
+  }
+}
 
 function customDriver(roles: CollectionRoles): Driver {
   const call = (data: object, name: string, ...args: unknown[]): unknown => {

@@ -16,7 +16,7 @@
  *   rewritten by the transformer or wrapped by `@mapped`, not for `registerClass` alone. For those,
  *   a state is created lazily, on first attribute access or `instanceState(obj)`.
  */
-import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, className, unknownAttributeMessage, emitWarning, hasOwn, isSubclass, ownDict, type Class, type PassiveFlag } from "./base.js";
+import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, className, describeValue, unknownAttributeMessage, emitWarning, hasOwn, isSubclass, ownDict, type Class, type PassiveFlag } from "./base.js";
 import {
   type ListenerEntry,
   InstanceDispatch,
@@ -25,7 +25,7 @@ import {
   instrumentationListeners,
   type InstrumentationEventName,
 } from "./dispatch.js";
-import { InvalidRequestError, ReservedAttributeError } from "./errors.js";
+import { ArgumentError, InvalidRequestError, ReservedAttributeError } from "./errors.js";
 import { lookups, defaultOptManagerOfClass, defaultInstanceState, defaultInstanceDict, unmappedClass } from "./lookups.js";
 import { InstanceState } from "./state.js";
 import type { AttributeImpl, InstrumentedAttribute } from "./attributes.js";
@@ -555,6 +555,17 @@ export function setInstrumentationFactory(factory: InstrumentationFactory): void
 
 /** Instruments `cls` (idempotent: the same manager on repeat) and returns its manager. */
 export function registerClass<T extends object>(cls: Class<T>, options: RegisterClassOptions<T> = {}): ClassManager<T> {
+  if (typeof cls !== "function" || typeof (cls as { prototype?: unknown }).prototype !== "object") {
+    throw new ArgumentError(
+      `registerClass() takes a class (a constructor function), got ${describeValue(cls)}; pass the class itself, e.g. registerClass(User), not an instance or a plain object.`,
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new ArgumentError(`registerClass(${className(cls)}, options): options must be an object such as { expiredAttributeLoader }, got ${describeValue(options)}.`);
+  }
+  if (options.expiredAttributeLoader !== undefined && typeof options.expiredAttributeLoader !== "function") {
+    throw new ArgumentError(`registerClass(${className(cls)}): expiredAttributeLoader must be a function (state, keys, passive) => void | Promise<void>.`);
+  }
   let manager = lookups.optManagerOfClass(cls) as unknown as ClassManager<T> | undefined;
   if (manager === undefined) manager = getInstrumentationFactory().createManagerForCls(cls);
   manager.updateState(options);

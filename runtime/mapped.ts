@@ -26,7 +26,7 @@ import { className, hasOwn, type Class } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import { registerClass, type ClassManager, type RegisterClassOptions } from "./instrumentation.js";
-import { registerAttribute, type AttributeKind, type RegisterAttributeOptions } from "./attributes.js";
+import { registerAttribute, registerAttributeImpl, type AttributeKind, type RegisterAttributeOptions } from "./attributes.js";
 import {
   CONSTRUCTS,
   beginConstruction,
@@ -255,6 +255,12 @@ interface RuntimePathInfo {
    * ordinary properties, as with the transformer (which only instruments the mapped classes).
    */
   readonly baseKeys: Set<string>;
+  /**
+   * `@attribute` fields declared without `kind` (nor `collectionClass`): registered at class
+   * definition as plain scalars, without their kind-dependent options (`backref`), and given
+   * their real kind, taken from the first instance's value, when that value is first seen.
+   */
+  readonly kindless: Set<string>;
 }
 
 const RUNTIME_PATH = Symbol("class-instrumentation.runtime-path");
@@ -269,14 +275,24 @@ const RUNTIME_PATH = Symbol("class-instrumentation.runtime-path");
 function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undefined, context: unknown): C {
   if (typeof cls !== "function") throw new InvalidRequestError("@mapped applies to classes only.");
   const fields = fieldsOf(cls, context);
-  const info: RuntimePathInfo = { fields, baseKeys: new Set() };
+  const info: RuntimePathInfo = { fields, baseKeys: new Set(), kindless: new Set() };
   const parent = Object.getPrototypeOf(cls) as unknown;
   if (typeof parent === "function" && parent !== Function.prototype && !chainConstructsThroughFrames(parent)) hookBase(cls, parent, info);
   const Mapped = wrapConstruction(cls);
   Object.defineProperty(Mapped, "name", { value: cls.name, configurable: true });
   Object.defineProperty(Mapped, RUNTIME_PATH, { value: info, configurable: true });
   const attributes: MappedAttributeSpec[] = [];
-  for (const [key, value] of fields) if (value !== TRANSIENT) attributes.push({ key, options: value });
+  for (const [key, value] of fields) {
+    if (value === TRANSIENT) continue;
+    if (value.kind === undefined && value.collectionClass === undefined) {
+      // No declared types at run time: the kind comes from the first value (see `kindless`).
+      info.kindless.add(key);
+      const { backref: _deferred, ...scalarOptions } = value;
+      attributes.push({ key, options: scalarOptions });
+    } else {
+      attributes.push({ key, options: value });
+    }
+  }
   // The runtime path needs its construction frames even without listeners (isConstructing).
   defineMapped(Mapped, { attributes, keepFrames: true, ...(options ? { options } : {}) });
   return Mapped as C;
@@ -366,13 +382,26 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
     manager ??= (lookups.optManagerOfClass(cls) ?? registerClass(cls)) as unknown as ClassManager;
     if (!manager.has(key)) {
       const option = fieldOption(instance, key) as AttributeOptions | undefined;
-      registerAttribute(cls, key, { kind: kindOf(descriptor.value), ...collectionOf(descriptor.value), ...option });
+      registerAttribute(cls, key, { ...collectionOf(descriptor.value), ...option, kind: option?.kind ?? kindOf(descriptor.value) });
       if (!manager.isMapped) registerClass(cls);
+    } else {
+      settleKind(manager.get(key)!.class_, key, descriptor.value);
     }
     delete (instance as Record<string, unknown>)[key];
     if (descriptor.value !== undefined) detached.push([key, descriptor.value]);
   }
   return detached;
+}
+
+/** Gives a `kindless` `@attribute` field of `owner` its kind (and deferred options) from its first value. */
+function settleKind(owner: Function, key: string, value: unknown): void {
+  const info = hasOwn(owner, RUNTIME_PATH) ? (owner as { [RUNTIME_PATH]?: RuntimePathInfo })[RUNTIME_PATH] : undefined;
+  if (info === undefined || !info.kindless.delete(key)) return;
+  const option = info.fields.get(key);
+  if (option === undefined || option === TRANSIENT) return;
+  const kind = kindOf(value);
+  if (kind === "scalar" && option.backref === undefined) return; // registered right already
+  registerAttributeImpl(owner as AnyClass, key, { ...collectionOf(value), ...option, kind });
 }
 
 let absorbing: object | undefined;

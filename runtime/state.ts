@@ -23,7 +23,7 @@ import {
   type Class,
   type PassiveFlag,
 } from "./base.js";
-import { ExpiredAttributeError, InvalidRequestError, ObjectDereferencedError } from "./errors.js";
+import { ExpiredAttributeError, InvalidRequestError, LoaderError, ObjectDereferencedError } from "./errors.js";
 import type { ClassManager } from "./instrumentation.js";
 import type { AttributeImpl, CollectionAttributeImpl, History } from "./attributes.js";
 import { adapterOf } from "./collections.js";
@@ -65,8 +65,19 @@ interface StateExtra {
   lastKnownValues: Map<string, unknown> | null;
   info: Record<string, unknown> | null;
   attrs: Record<string, AttributeState> | null;
+  /** The in-flight asynchronous load, if any. */
   loading: Promise<void> | null;
-  loadingKeys: ReadonlySet<string> | null;
+  /** Depth of synchronous loader calls in progress (re-entry detection). */
+  loaderDepth: number;
+  /** Bumped by every expiry: a load started before it brings stale values. */
+  expireGeneration: number;
+}
+
+/** One call of the expired-attribute loader: what it was asked for and what it stored. */
+interface LoadRun {
+  readonly keys: ReadonlySet<string>;
+  readonly staged: Map<string, unknown>;
+  readonly generation: number;
 }
 
 /** Keys whose history has changes, told apart by kind (see {@link InstanceState.changedKeys}). */
@@ -118,22 +129,7 @@ export class InstanceState<T extends object = object> {
   get dict(): Record<string, unknown> {
     const obj = this.ref.deref();
     if (obj === undefined) return {};
-    const dict = this.manager.dictGetter()(obj);
-    const loading = this.extra?.loadingKeys;
-    return loading ? this.guardDict(dict, loading) : dict;
-  }
-
-  /**
-   * While an asynchronous load is in flight, the loader writes through this guard: a value the
-   * user assigned meanwhile (the key now has a committed entry) is not overwritten by the load.
-   */
-  private guardDict(dict: Record<string, unknown>, loading: ReadonlySet<string>): Record<string, unknown> {
-    return new Proxy(dict, {
-      set: (target, key, value) => {
-        if (typeof key === "string" && loading.has(key) && this.committed?.has(key)) return true;
-        return Reflect.set(target, key, value);
-      },
-    });
+    return this.manager.dictGetter()(obj);
   }
 
   /** @internal Binds this state to `obj` (a state handed to `setupInstance` for another object). */
@@ -457,6 +453,7 @@ export class InstanceState<T extends object = object> {
     const dict = this.dict;
     const memo = this.manager.memoized;
     this.expired = true;
+    if (this.extra !== null) this.extra.expireGeneration++;
     if (this.modified) {
       this.committed = null;
       this.dirtyBits = 0;
@@ -489,9 +486,10 @@ export class InstanceState<T extends object = object> {
     const dict = this.dict;
     const names: string[] = [...keys];
     const skipped = new Set<string>();
+    if (this.extra !== null) this.extra.expireGeneration++;
     for (const key of names) {
       const impl = this.manager.getImpl(key);
-      if (impl.acceptsScalarLoader) {
+      if (impl.acceptsScalarLoader || impl.usesExpiredLoader(this as unknown as InstanceState)) {
         if (noLoader && (impl.callable !== undefined || this.extra?.callables?.has(key))) {
           skipped.add(key);
           continue;
@@ -524,46 +522,182 @@ export class InstanceState<T extends object = object> {
    */
   loadExpired(passive: PassiveFlag, requestedKey: string): unknown {
     if ((passive & SQL_OK) === 0) return PASSIVE_NO_RESULT;
-    const pending = this.extra?.loading;
-    if (pending) throw this.asyncLoadError(requestedKey);
+    const extra = this.getExtra();
+    if (extra.loaderDepth > 0) throw this.reentryError(requestedKey);
+    if (extra.loading) throw this.asyncLoadError(requestedKey);
     const toLoad = this.keysToLoad();
     const loader = this.requireLoader(requestedKey);
-    const result = this.callLoader(loader, toLoad, passive);
+    const run = this.startRun(toLoad);
+    const result = this.callLoader(loader, run, passive);
     if (isThenable(result)) {
-      this.trackAsyncLoad(result, toLoad);
+      this.trackAsyncLoad(result, run);
       throw this.asyncLoadError(requestedKey);
     }
-    this.expiredSet?.clear();
+    this.finishRun(run);
     return ATTR_WAS_SET;
   }
 
   /** @internal Loads (and awaits) the expired attributes among `keys` (all when omitted). */
   async loadExpiredAsync(keys?: Iterable<string>): Promise<void> {
-    while (this.extra?.loading) await this.extra.loading;
-    const expired = this.expiredSet;
-    if (!expired || expired.size === 0) return;
-    let toLoad = this.keysToLoad();
-    if (keys !== undefined) {
-      const wanted = new Set(keys);
-      toLoad = new Set([...toLoad].filter((k) => wanted.has(k)));
+    const wanted = keys === undefined ? undefined : new Set(keys);
+    for (;;) {
+      while (this.extra?.loading) await this.extra.loading;
+      let toLoad = this.keysToLoad();
+      if (wanted !== undefined) toLoad = new Set([...toLoad].filter((k) => wanted.has(k)));
+      if (toLoad.size === 0) {
+        if (wanted === undefined) this.settleExpired();
+        return;
+      }
+      const extra = this.getExtra();
+      if (extra.loaderDepth > 0) throw this.reentryError([...toLoad][0]!);
+      const loader = this.requireLoader([...toLoad][0]!);
+      const run = this.startRun(toLoad);
+      const result = this.callLoader(loader, run, PASSIVE_OFF);
+      // A stale run (the keys were expired again while it was in flight) stored nothing: go round
+      // again and load the fresh values.
+      if (isThenable(result)) {
+        if (await this.trackAsyncLoad(result, run)) return;
+      } else if (this.finishRun(run)) {
+        return;
+      }
     }
-    if (toLoad.size === 0) return;
-    const loader = this.requireLoader([...toLoad][0]!);
-    const result = this.callLoader(loader, toLoad, PASSIVE_OFF);
-    if (isThenable(result)) await this.trackAsyncLoad(result, toLoad);
-    else for (const key of toLoad) expired.delete(key);
-    if (keys === undefined) expired.clear();
   }
 
+  /** Expired keys the manager's loader must fill: no pending change, loaded on unexpire, served by the loader. */
   private keysToLoad(): Set<string> {
     const toLoad = new Set<string>();
+    const self = this as unknown as InstanceState;
     for (const key of this.expiredSet ?? []) {
       if (this.committed?.has(key)) continue;
       const impl = this.manager.get(key)?.impl;
-      if (impl && !impl.loadOnUnexpire) continue;
+      if (impl && !impl.usesExpiredLoader(self)) continue;
       toLoad.add(key);
     }
     return toLoad;
+  }
+
+  private startRun(keys: ReadonlySet<string>): LoadRun {
+    return { keys, staged: new Map(), generation: this.getExtra().expireGeneration };
+  }
+
+  /**
+   * Calls the loader with a view of this state whose `dict` collects what the loader stores
+   * (reads fall through to the instance's values). Nothing reaches the instance until the run
+   * finishes ({@link finishRun}), so a late or stale load cannot overwrite newer values.
+   */
+  private callLoader(loader: NonNullable<ClassManager<T>["expiredAttributeLoader"]>, run: LoadRun, passive: PassiveFlag): unknown {
+    const extra = this.getExtra();
+    const view = this.loaderView(run);
+    extra.loaderDepth++;
+    try {
+      return loader(view, run.keys, passive);
+    } finally {
+      extra.loaderDepth--;
+    }
+  }
+
+  private loaderView(run: LoadRun): InstanceState<T> {
+    const staged = run.staged;
+    const real = (): Record<string, unknown> => this.dict;
+    const stagingDict = new Proxy(Object.create(null) as Record<string, unknown>, {
+      get: (_t, key) => (typeof key === "string" && staged.has(key) ? staged.get(key) : Reflect.get(real(), key)),
+      set: (_t, key, value) => {
+        if (typeof key !== "string") return Reflect.set(real(), key, value);
+        staged.set(key, value);
+        return true;
+      },
+      has: (_t, key) => (typeof key === "string" && staged.has(key)) || Reflect.has(real(), key),
+      deleteProperty: (_t, key) => {
+        if (typeof key === "string") staged.delete(key);
+        return true;
+      },
+      ownKeys: () => [...new Set([...Reflect.ownKeys(real()), ...staged.keys()])],
+      getOwnPropertyDescriptor: (_t, key) => {
+        if (typeof key === "string" && staged.has(key)) return { value: staged.get(key), writable: true, enumerable: true, configurable: true };
+        return Reflect.getOwnPropertyDescriptor(real(), key);
+      },
+    });
+    return new Proxy(this, {
+      get: (target, key) => (key === "dict" ? stagingDict : Reflect.get(target, key, target)),
+      set: (target, key, value) => Reflect.set(target, key, value, target),
+    });
+  }
+
+  /**
+   * Moves what a loader run stored into the instance. A value never overwrites one set after the
+   * expiry (the key is present, or has a pending change); a run overtaken by a newer expiry
+   * stores nothing (returns false). Collections arrive as instrumented collections, committed.
+   * A key the loader was given but did not fill stays expired and raises `LoaderError`.
+   */
+  private finishRun(run: LoadRun): boolean {
+    if (run.generation !== this.getExtra().expireGeneration) return false;
+    const dict = this.dict;
+    const self = this as unknown as InstanceState;
+    const expired = this.expiredSet;
+    for (const [key, value] of run.staged) {
+      const impl = this.manager.get(key)?.impl;
+      if (impl === undefined) {
+        dict[key] = value;
+        continue;
+      }
+      if (key in dict || this.committed?.has(key)) continue;
+      if (!run.keys.has(key) && !(expired?.has(key) ?? false)) continue;
+      if (impl.collection) {
+        // setCommittedValue builds the instrumented collection; keep `expired` as it was.
+        const wasExpired = this.expired;
+        impl.setCommittedValue(self, dict, value);
+        this.expired = wasExpired;
+      } else {
+        dict[key] = value;
+        this.extra?.callables?.delete(key);
+      }
+      expired?.delete(key);
+    }
+    const missing: string[] = [];
+    for (const key of run.keys) {
+      if (key in dict) {
+        const impl = this.manager.get(key)?.impl;
+        // A loader that wrote around state.dict (instanceDict, a plain array): adopt it.
+        if (impl?.collection && !this.committed?.has(key) && adapterOf(dict[key]) === undefined) {
+          const wasExpired = this.expired;
+          impl.setCommittedValue(self, dict, dict[key]);
+          this.expired = wasExpired;
+        }
+        expired?.delete(key);
+      } else if (!this.committed?.has(key) && (expired?.has(key) ?? false)) {
+        missing.push(key);
+      }
+    }
+    if (missing.length > 0) throw this.missingValueError(missing);
+    this.settleExpired();
+    return true;
+  }
+
+  /** Drops expiry marks that no load will clear: loaded keys and keys the loader does not serve. */
+  private settleExpired(): void {
+    const expired = this.expiredSet;
+    if (!expired || expired.size === 0) return;
+    const dict = this.dict;
+    const self = this as unknown as InstanceState;
+    for (const key of [...expired]) {
+      const impl = this.manager.get(key)?.impl;
+      if (key in dict || impl === undefined || this.committed?.has(key) || !impl.usesExpiredLoader(self)) expired.delete(key);
+    }
+  }
+
+  /** Resolves to whether the run was applied (false: it was stale, nothing stored). */
+  private trackAsyncLoad(result: PromiseLike<unknown>, run: LoadRun): Promise<boolean> {
+    const extra = this.getExtra();
+    const applied = Promise.resolve(result).then(() => this.finishRun(run));
+    const done: Promise<void> = applied
+      .then(() => undefined)
+      .finally(() => {
+        if (extra.loading === done) extra.loading = null;
+      });
+    // The in-flight load may have no awaiter yet (a synchronous read only started it).
+    done.catch(() => undefined);
+    extra.loading = done;
+    return applied;
   }
 
   private requireLoader(key: string): NonNullable<ClassManager<T>["expiredAttributeLoader"]> {
@@ -577,41 +711,29 @@ export class InstanceState<T extends object = object> {
     return loader;
   }
 
-  private callLoader(loader: NonNullable<ClassManager<T>["expiredAttributeLoader"]>, keys: ReadonlySet<string>, passive: PassiveFlag): unknown {
-    const extra = this.getExtra();
-    extra.loadingKeys = keys;
-    let result: unknown;
-    try {
-      result = loader(this, keys, passive);
-    } finally {
-      if (!isThenable(result)) extra.loadingKeys = null;
-    }
-    return result;
-  }
-
-  private trackAsyncLoad(result: PromiseLike<unknown>, keys: ReadonlySet<string>): Promise<void> {
-    const extra = this.getExtra();
-    const loading = Promise.resolve(result).then(
-      () => {
-        for (const key of keys) this.expiredSet?.delete(key);
-      },
-    );
-    const settled = loading.finally(() => {
-      if (extra.loading === settled) {
-        extra.loading = null;
-        extra.loadingKeys = null;
-      }
-    });
-    // The in-flight load may have no awaiter yet (a synchronous read only started it).
-    settled.catch(() => undefined);
-    extra.loading = settled;
-    return settled;
-  }
-
   private asyncLoadError(key: string): ExpiredAttributeError {
     return new ExpiredAttributeError(
       `Attribute '${className(this.class_)}.${key}' is expired and its loader is asynchronous; ` +
         `call 'await loadExpired(obj)' before reading it.`,
+    );
+  }
+
+  private reentryError(key: string): LoaderError {
+    const cls = className(this.class_);
+    return new LoaderError(
+      `The expiredAttributeLoader of ${cls} read '${cls}.${key}', an expired attribute of the instance it is loading; ` +
+        `reading it would start the same load again (endless recursion). In a loader, identify the row by state.key ` +
+        `(set it when the object is saved or loaded) and read current values from state.dict, never from the object's attributes.`,
+    );
+  }
+
+  private missingValueError(keys: readonly string[]): LoaderError {
+    const cls = className(this.class_);
+    const names = keys.map((k) => `'${cls}.${k}'`).join(", ");
+    return new LoaderError(
+      `Deferred loader for attribute '${keys[0]}' of ${cls} failed to populate correctly: the expiredAttributeLoader was ` +
+        `given ${names} but stored no value for ${keys.length === 1 ? "it" : "them"} into state.dict. Store a value ` +
+        `(undefined or null when there is none) for every key the loader is given.`,
     );
   }
 
@@ -640,7 +762,8 @@ export class InstanceState<T extends object = object> {
       info: null,
       attrs: null,
       loading: null,
-      loadingKeys: null,
+      loaderDepth: 0,
+      expireGeneration: 0,
     });
   }
 

@@ -31,6 +31,7 @@ import {
   managerOfClass,
   registerAttribute,
   registerClass,
+  setCommittedValue,
   unregisterAttribute,
 } from "../runtime/index.js";
 import { type HistoryLike, hist, labeller } from "./helpers.js";
@@ -1164,7 +1165,7 @@ test("collections: a class missing a remover role is rejected with ArgumentError
     add(_item: unknown): void {}
     *values(): IterableIterator<unknown> {}
   }
-  collection.roles(OnlyAdds, { appender: "add", iterator: "values" } as any);
+  collection.roles(OnlyAdds, { appender: "add", iterator: "values" } as never);
   class Foo {
     declare items: any;
   }
@@ -1175,25 +1176,109 @@ test("collections: a class missing a remover role is rejected with ArgumentError
   });
 });
 
-test("appendMultipleWithoutEvent fires no event for any member (a loaded list with a backref keeps every member's reference)", (t) => {
-  // Regression: the "no events" initiator was consumed by the first append, so the second and
-  // later members of a lazily loaded list fired append events and their backrefs moved them.
-  class Owner {
-    declare items: Item[];
+test("issue 9 bug 1: setCommittedValue with a list of several members records no history and fires no append", (t) => {
+  class Box {
+    declare items: string[];
   }
-  class Item {
-    declare owner: Owner | null;
-  }
-  registerClass(Owner);
-  registerClass(Item);
-  registerAttribute(Owner, "items", { kind: "collection", backref: "owner" });
-  registerAttribute(Item, "owner", { kind: "object", backref: "items" });
-  const owner = new Owner();
-  const [a, b, c] = [new Item(), new Item(), new Item()];
-  const appended: Item[] = [];
-  listen(attributeOf(Owner, "items"), "append", (_target, item) => void appended.push(item));
-  initCollection(owner, "items").appendMultipleWithoutEvent([a, b, c]);
+  registerClass(Box);
+  registerAttribute(Box, "items", { kind: "collection" });
+  const appended: unknown[] = [];
+  listen(attributeOf(Box, "items"), "append", (_target, value) => {
+    appended.push(value);
+  });
+  const box = new Box();
+  instanceState(box).commitAll();
+  setCommittedValue(box, "items", ["a", "b", "c"]);
   t.deepEqual(appended, []);
-  for (const item of [a, b, c]) t.is(instanceDict(item).owner, undefined, "no backref ran");
-  t.deepEqual([...owner.items], [a, b, c]);
+  t.false(instanceState(box).modified);
+  t.deepEqual(hist(getHistory(box, "items")), [[], ["a", "b", "c"], []]);
+});
+
+test("issue 9 bug 11: growing a list with length = n reports the new empty slots as added undefined members", (t) => {
+  class Box {
+    declare items: unknown[];
+  }
+  registerClass(Box);
+  registerAttribute(Box, "items", { kind: "collection" });
+  const box = new Box();
+  box.items = ["a"];
+  instanceState(box).commitAll();
+  const appended: unknown[] = [];
+  listen(attributeOf(Box, "items"), "append", (_target, value) => {
+    appended.push(value);
+  });
+  box.items.length = 3;
+  t.is(box.items.length, 3);
+  t.deepEqual(appended, [undefined, undefined]);
+  t.true(instanceState(box).modified);
+  t.deepEqual(hist(getHistory(box, "items")), [[undefined, undefined], ["a"], []]);
+  t.throws(() => {
+    box.items.length = -1;
+  }, { instanceOf: RangeError });
+  t.is(box.items.length, 3);
+});
+
+test("issue 9 bug 11: moving a map value to another key is a change (deleted under the old key, added under the new)", (t) => {
+  class Box {
+    declare byKey: Map<string, object>;
+  }
+  registerClass(Box);
+  registerAttribute(Box, "byKey", { kind: "collection", collectionClass: Map });
+  const v = { v: 1 };
+  const box = new Box();
+  box.byKey = new Map([["a", v]]);
+  instanceState(box).commitAll();
+  box.byKey.delete("a");
+  box.byKey.set("b", v);
+  const h = getHistory(box, "byKey");
+  t.true(h.hasChanges());
+  t.deepEqual(hist(h), [[v], [], [v]]);
+  t.deepEqual([...instanceState(box).changedKeys().collections], ["byKey"]);
+  box.byKey.delete("b");
+  box.byKey.set("a", v);
+  t.false(getHistory(box, "byKey").hasChanges(), "moved back: no change");
+});
+
+/** A committed Box whose append listener throws at the second append (once). */
+function throwingBox(members: string[]) {
+  class Box {
+    declare items: string[];
+  }
+  registerClass(Box);
+  registerAttribute(Box, "items", { kind: "collection" });
+  const box = new Box();
+  box.items = members;
+  instanceState(box).commitAll();
+  let appends = 0;
+  listen(attributeOf(Box, "items"), "append", () => {
+    if (++appends === 2) throw new Error("listener failed");
+  });
+  return box;
+}
+
+for (const [name, op] of [
+  ["sort", (list: string[]) => void list.sort()],
+  ["reverse", (list: string[]) => void list.reverse()],
+  ["fill", (list: string[]) => void list.fill("z")],
+  ["copyWithin", (list: string[]) => void list.copyWithin(0, 2)],
+] as const) {
+  test(`issue 9 bug 9: a listener that throws midway through ${name} leaves the list unchanged`, (t) => {
+    const box = throwingBox(["d", "c", "b", "a"]);
+    t.throws(() => op(box.items), { message: "listener failed" });
+    t.deepEqual([...box.items], ["d", "c", "b", "a"]);
+    t.false(getHistory(box, "items").hasChanges());
+  });
+}
+
+test("issue 9 bug 9: a listener that throws midway through a bulk replace leaves the old collection in place", (t) => {
+  const box = throwingBox(["a", "b"]);
+  const before = box.items;
+  t.throws(() => {
+    box.items = ["x", "y", "z"];
+  }, { message: "listener failed" });
+  t.is(box.items, before);
+  t.deepEqual([...box.items], ["a", "b"]);
+  t.false(getHistory(box, "items").hasChanges());
+  box.items.push("c"); // still the attribute's instrumented collection
+  t.deepEqual(hist(getHistory(box, "items")), [["c"], ["a", "b"], []]);
 });

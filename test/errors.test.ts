@@ -321,6 +321,41 @@ test("NoValueError from deleting an object attribute that holds nothing", (t) =>
   });
 });
 
+test("issue 9 bug 14: collection.roles rejects a role that names no method, suggesting the likely one", (t) => {
+  class Partial {
+    put(_x: unknown): void {}
+    discard(_x: unknown): void {}
+    values(): unknown[] {
+      return [];
+    }
+  }
+  const error = t.throws(() => collection.roles(Partial, { appender: "put", remover: "dicsard", iterator: "values" }), { instanceOf: ArgumentError });
+  t.regex(error!.message, /Partial/);
+  t.regex(error!.message, /remover "dicsard" is not a method of Partial; did you mean "discard"\?/);
+  const other = t.throws(() => collection.roles(Partial, { appender: "put", remover: "discard", iterator: "length" }), { instanceOf: ArgumentError });
+  t.regex(other!.message, /"put", "discard", "values"/, "without a close match the methods are listed");
+});
+
+test("issue 9 bug 14: registerAttribute rejects a misspelt kind and a non-string key", (t) => {
+  class Thing {
+    declare tags: unknown;
+  }
+  registerClass(Thing);
+  const kind = t.throws(() => registerAttribute(Thing, "tags", { kind: "colection" as never }), { instanceOf: ArgumentError });
+  t.regex(kind!.message, /registerAttribute\(Thing, "tags"\): unknown kind "colection"; did you mean "collection"\?/);
+  const key = t.throws(() => registerAttribute(Thing, Symbol("s") as never), { instanceOf: ArgumentError });
+  t.regex(key!.message, /Thing.*non-empty string/);
+  t.throws(() => registerAttribute(Thing, 3 as never), { instanceOf: ArgumentError, message: /number keys cannot be instrumented/ });
+  t.throws(() => registerAttribute(Thing, "tags", { collectionClass: Set }), { instanceOf: ArgumentError, message: /add kind: "collection"/ });
+  t.false(managerOfClass(Thing).has("tags"), "nothing was registered");
+});
+
+test("issue 9 bug 14: registerClass on something that is not a class says what to pass", (t) => {
+  const error = t.throws(() => registerClass({} as never), { instanceOf: ArgumentError });
+  t.regex(error!.message, /registerClass\(\) takes a class .* got a plain object/);
+  t.throws(() => registerClass(class Fine {}, { expiredAttributeLoader: "load" as never }), { instanceOf: ArgumentError, message: /must be a function/ });
+});
+
 test("ArgumentError for a collection class with roles but no remover", (t) => {
   class Partial {
     put(_x: unknown): void {}
@@ -328,7 +363,7 @@ test("ArgumentError for a collection class with roles but no remover", (t) => {
       return [];
     }
   }
-  collection.roles(Partial, { appender: "put", remover: "discard", iterator: "values" });
+  collection.roles(Partial, { appender: "put", iterator: "values" } as never);
   class Box {
     declare stuff: unknown;
   }

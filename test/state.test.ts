@@ -212,6 +212,7 @@ test("expire() puts every attribute key, collections included, into expiredAttri
     expiredAttributeLoader: (state: InstanceState, keys: Set<string>) => {
       calls.push([...keys].sort());
       if (keys.has("a")) state.dict["a"] = "A";
+      if (keys.has("items")) state.dict["items"] = ["one"];
     },
   });
   registerAttribute(Foo, "a");
@@ -1013,4 +1014,231 @@ test("issue 9 api: an unknown key suggests the attribute it is a typo of", (t) =
   t.notRegex(error!.message, /registerAttribute/);
   const other = t.throws(() => rollback(a as object, ["zzzzzz"]));
   t.regex(other!.message, /'name'/, "without a close match the known attributes are listed");
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 9: loader contract and load races (bugs 1-4)
+// ---------------------------------------------------------------------------------------------
+
+/** Item with a scalar and list/set/map collections, and a loader that copies `row` (sync or async). */
+function makeItem(row: Record<string, unknown>, options: { async?: boolean } = {}) {
+  class Item {
+    declare title: string;
+    declare tags: string[];
+    declare roles: Set<string>;
+    declare byKey: Map<string, string>;
+  }
+  const calls: string[][] = [];
+  const fill = (state: InstanceState, keys: ReadonlySet<string>) => {
+    for (const k of keys) if (k in row) state.dict[k] = row[k];
+  };
+  registerClass(Item, {
+    expiredAttributeLoader: options.async
+      ? async (state: InstanceState, keys: ReadonlySet<string>) => {
+          calls.push([...keys].sort());
+          await nextMacrotask();
+          fill(state, keys);
+        }
+      : (state: InstanceState, keys: ReadonlySet<string>) => {
+          calls.push([...keys].sort());
+          fill(state, keys);
+        },
+  });
+  registerAttribute(Item, "title");
+  registerAttribute(Item, "tags", { kind: "collection" });
+  registerAttribute(Item, "roles", { kind: "collection", collectionClass: Set });
+  registerAttribute(Item, "byKey", { kind: "collection", collectionClass: Map });
+  const make = () => {
+    const item = new Item();
+    item.title = String(row["title"]);
+    instanceState(item).commitAll();
+    return item;
+  };
+  return { Item, make, calls };
+}
+
+const ROW = { title: "T", tags: ["x", "y"], roles: new Set(["admin"]), byKey: new Map([["k", "v"]]) };
+
+test("issue 9 bug 1: reading an expired collection first loads it through the loader instead of returning an empty list", (t) => {
+  const { make, calls } = makeItem(ROW);
+  const item = make();
+  instanceState(item).expire();
+  t.deepEqual([...item.tags], ["x", "y"]);
+  t.deepEqual(calls, [["byKey", "roles", "tags", "title"]]);
+  t.is(item.title, "T");
+});
+
+test("issue 9 bug 1: expireAttributes on a collection reloads it through the loader", (t) => {
+  const { make, calls } = makeItem(ROW);
+  const item = make();
+  item.tags = ["old"];
+  instanceState(item).commitAll();
+  instanceState(item).expireAttributes(["tags"]);
+  t.deepEqual([...item.tags], ["x", "y"]);
+  t.deepEqual(calls, [["tags"]]);
+});
+
+test("issue 9 bug 1: plain arrays, Sets and Maps a loader stores become instrumented, committed collections", (t) => {
+  const { make } = makeItem(ROW);
+  const item = make();
+  const state = instanceState(item);
+  state.expire();
+  t.is(item.title, "T");
+  t.deepEqual(hist(getHistory(item, "tags")), [[], ["x", "y"], []], "a loaded collection has no pending history");
+  t.false(state.modified);
+  item.tags.push("z");
+  item.roles.add("guest");
+  item.byKey.set("k2", "v2");
+  t.deepEqual(hist(getHistory(item, "tags")), [["z"], ["x", "y"], []]);
+  t.deepEqual(hist(getHistory(item, "roles")), [["guest"], ["admin"], []]);
+  t.deepEqual(hist(getHistory(item, "byKey")), [["v2"], ["v"], []]);
+  t.deepEqual([...item.byKey], [["k", "v"], ["k2", "v2"]], "map keys are kept");
+  t.not(item.roles, ROW.roles, "the loader's own Set is copied, not instrumented in place");
+  t.deepEqual([...ROW.roles], ["admin"]);
+});
+
+test("issue 9 bug 1: an asynchronous loader's plain collections become instrumented too", async (t) => {
+  const { make } = makeItem(ROW, { async: true });
+  const item = make();
+  instanceState(item).expire();
+  await loadExpired(item);
+  item.tags.push("z");
+  t.deepEqual(hist(getHistory(item, "tags")), [["z"], ["x", "y"], []]);
+});
+
+test("issue 9 bug 2: a write made and committed while a load is pending is not overwritten by the load", async (t) => {
+  const { make } = makeItem({ ...ROW, title: "stale" }, { async: true });
+  const item = make();
+  const state = instanceState(item);
+  state.expire();
+  const pending = loadExpired(item);
+  item.title = "fresh";
+  state.commitAll();
+  await pending;
+  t.is(item.title, "fresh");
+  t.deepEqual([...item.tags], ["x", "y"], "the other keys still load");
+});
+
+test("issue 9 bug 2: expiring again while a load is pending discards the old load's values", async (t) => {
+  let version = 1;
+  class Doc {
+    declare body: string;
+  }
+  registerClass(Doc, {
+    expiredAttributeLoader: async (state: InstanceState, keys: ReadonlySet<string>) => {
+      const seen = version;
+      await nextMacrotask();
+      for (const k of keys) state.dict[k] = `v${seen}`;
+    },
+  });
+  registerAttribute(Doc, "body");
+  const doc = new Doc();
+  doc.body = "v0";
+  const state = instanceState(doc);
+  state.commitAll();
+  state.expire();
+  const first = loadExpired(doc);
+  version = 2;
+  state.expire();
+  await first;
+  t.is(doc.body, "v2", "the stale v1 is not taken as fresh: the awaited load fetched again");
+});
+
+test("issue 9 bug 2: a value set after the expiry wins over the loaded one (synchronous loader, deleted key)", (t) => {
+  const { make } = makeItem({ ...ROW, title: "loaded" });
+  const item = make();
+  const state = instanceState(item);
+  state.expire();
+  item.title = "mine";
+  t.deepEqual([...item.tags], ["x", "y"]);
+  t.is(item.title, "mine");
+});
+
+test("issue 9 bug 3: a key the loader was given but did not fill throws LoaderError naming class and attribute", (t) => {
+  class Gizmo {
+    declare a: unknown;
+    declare b: unknown;
+  }
+  registerClass(Gizmo, {
+    expiredAttributeLoader: (state: InstanceState) => {
+      state.dict["a"] = 1; // forgets b
+    },
+  });
+  registerAttribute(Gizmo, "a");
+  registerAttribute(Gizmo, "b");
+  const g = new Gizmo();
+  instanceState(g).commitAll();
+  instanceState(g).expire();
+  const error = t.throws(() => g.b, { instanceOf: LoaderError });
+  t.regex(error!.message, /Gizmo\.b/);
+  t.true(instanceState(g).expiredAttributes.has("b"), "the unfilled key stays expired");
+});
+
+test("issue 9 bug 3: an asynchronous loader that does not fill a key rejects loadExpired with LoaderError", async (t) => {
+  class Gizmo {
+    declare a: unknown;
+    declare b: unknown;
+  }
+  registerClass(Gizmo, {
+    expiredAttributeLoader: async (state: InstanceState) => {
+      await nextMacrotask();
+      state.dict["a"] = 1;
+    },
+  });
+  registerAttribute(Gizmo, "a");
+  registerAttribute(Gizmo, "b");
+  const g = new Gizmo();
+  instanceState(g).commitAll();
+  instanceState(g).expire();
+  await t.throwsAsync(loadExpired(g), { instanceOf: LoaderError, message: /Gizmo\.b/ });
+  t.is(g.a, 1, "what the loader did store is kept");
+  t.throws(() => g.b, { instanceOf: ExpiredAttributeError }, "b is still expired: it never reads a silent undefined");
+});
+
+test("issue 9 bug 4: a loader reading an expired attribute of its own object gets a LoaderError, not endless recursion", (t) => {
+  class Rec {
+    declare id: number;
+    declare name: string;
+  }
+  const rows = new Map([[7, { id: 7, name: "seven" }]]);
+  registerClass(Rec, {
+    expiredAttributeLoader: (state: InstanceState<Rec>, keys: ReadonlySet<string>) => {
+      const row = rows.get(state.obj()!.id)!; // the recursive pattern
+      for (const k of keys) state.dict[k] = row[k as keyof typeof row];
+    },
+  });
+  registerAttribute(Rec, "id");
+  registerAttribute(Rec, "name");
+  const r = new Rec();
+  r.id = 7;
+  r.name = "seven";
+  instanceState(r).commitAll();
+  instanceState(r).expire();
+  const error = t.throws(() => r.name, { instanceOf: LoaderError });
+  t.regex(error!.message, /Rec\.id/);
+  t.regex(error!.message, /state\.key/);
+});
+
+test("issue 9 bug 4: the loader pattern the docs teach: identity from state.key", (t) => {
+  class Rec {
+    declare id: number;
+    declare name: string;
+  }
+  const rows = new Map([[7, { id: 7, name: "seven (db)" }]]);
+  registerClass(Rec, {
+    expiredAttributeLoader: (state: InstanceState<Rec>, keys: ReadonlySet<string>) => {
+      const row = rows.get(state.key as number)!;
+      for (const k of keys) state.dict[k] = row[k as keyof typeof row];
+    },
+  });
+  registerAttribute(Rec, "id");
+  registerAttribute(Rec, "name");
+  const r = new Rec();
+  r.id = 7;
+  const state = instanceState(r);
+  state.key = 7;
+  state.commitAll();
+  state.expire();
+  t.is(r.name, "seven (db)");
+  t.is(r.id, 7);
 });

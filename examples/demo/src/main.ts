@@ -55,10 +55,11 @@ ada.tags.add(new Tag("vip"));
 console.log(`  ${history(ada, "tags")}`);
 
 section("flush: commit every modified object (cost proportional to what changed)");
-for (const state of session.modifiedStates()) {
-  const obj = state.obj() as { id: number };
-  database.set(`${state.class_.name}#${obj.id}`, { ...JSON.parse(JSON.stringify(obj)) });
-  console.log(`  saved ${state.class_.name}#${obj.id}: ${JSON.stringify(obj)}`);
+for (const { obj, state } of session.changes()) {
+  const id = (obj as { id: number }).id;
+  state.key ??= `${state.class_.name}#${id}`; // the identity a loader finds the row by
+  database.set(String(state.key), { ...JSON.parse(JSON.stringify(obj)) });
+  console.log(`  saved ${String(state.key)}: ${JSON.stringify(obj)}`);
 }
 session.commitAll();
 console.log(`  modified after commit: ${[...session.modifiedStates()].length}`);
@@ -69,6 +70,15 @@ instanceState(ada).expireAttributes(["name", "email"]);
 console.log(`  loaded before read: ${JSON.stringify(ada)}`);
 console.log(`  ada.name = ${ada.name}`);
 console.log(`  ${history(ada, "name")}`);
+instanceState(ada).expire(); // everything, id and the tags collection included
+console.log(`  after expire(): ada.id = ${ada.id}, tags = ${ada.tags.size}`);
+
+section("rollback: put the committed values back");
+ada.name = "typo";
+ada.tags.clear();
+console.log(`  changed: ${JSON.stringify(instanceState(ada).changedKeys())}`);
+session.rollbackAll();
+console.log(`  after rollbackAll: name = ${ada.name}, tags = ${ada.tags.size}, modified = ${instanceState(ada).modified}`);
 
 section("inspection: util.inspect and JSON show the loaded attributes");
 console.log(" ", order);

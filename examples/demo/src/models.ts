@@ -7,13 +7,18 @@ import { mapped, transient, type InstanceState } from "class-instrumentation";
 /** A pretend database row store, by class name and id. */
 export const database = new Map<string, Record<string, unknown>>();
 
-/** Reloads expired attributes from the pretend database (called on first read after expiry). */
+/**
+ * Reloads expired attributes from the pretend database (called on first read after expiry).
+ * The row is found by `state.key`, the identity the flush recorded when it saved the object: a
+ * loader must not read the object's own attributes (they may be the very ones being loaded).
+ * It stores a value for every key it is given; collections may be stored as plain arrays, Sets
+ * or Maps, and the runtime turns them into the attribute's instrumented collection.
+ */
 function reload(state: InstanceState, keys: ReadonlySet<string>): void {
-  const obj = state.obj() as { id: number } | undefined;
-  if (obj === undefined) return;
-  const row = database.get(`${state.class_.name}#${obj.id}`) ?? {};
-  console.log(`    [loader] ${state.class_.name}#${obj.id}: reloading ${[...keys].join(", ")}`);
-  for (const key of keys) if (key in row) state.dict[key] = row[key];
+  const row = database.get(String(state.key));
+  if (row === undefined) throw new Error(`${String(state.key)} is not in the database`);
+  console.log(`    [loader] ${String(state.key)}: reloading ${[...keys].join(", ")}`);
+  for (const key of keys) state.dict[key] = row[key];
 }
 
 @mapped
