@@ -399,3 +399,27 @@ test("the same sequences over the asynchronous loader (await loadExpired before 
   const property = fc.asyncProperty(fc.array(opArb, { maxLength: 25 }), (ops) => scenario(ops, "async"));
   await t.notThrowsAsync(fc.assert(property, { numRuns: 100, seed: 20261204 }));
 });
+
+test("a lazily loaded list keeps every member's backref (appendMultipleWithoutEvent is silent for each member)", (t) => {
+  // Regression found by the property test above: the "no events" initiator was consumed by the
+  // first append, so the second and later members of a loaded list fired append events, and the
+  // backref moved a member that had just been moved elsewhere back to the list being loaded.
+  class Owner {
+    declare items: Item[];
+  }
+  class Item {
+    declare owner: Owner | null;
+  }
+  rt.registerClass(Owner);
+  rt.registerClass(Item);
+  rt.registerAttribute(Owner, "items", { kind: "collection", backref: "owner" });
+  rt.registerAttribute(Item, "owner", { kind: "object", backref: "items" });
+  const owner = new Owner();
+  const [a, b, c] = [new Item(), new Item(), new Item()];
+  const appended: Item[] = [];
+  rt.listen(rt.attributeOf(Owner, "items"), "append", (_target, item) => void appended.push(item));
+  rt.initCollection(owner, "items").appendMultipleWithoutEvent([a, b, c]);
+  t.deepEqual(appended, []);
+  for (const item of [a, b, c]) t.is(rt.instanceDict(item).owner, undefined, "no backref ran");
+  t.deepEqual([...owner.items], [a, b, c]);
+});
