@@ -13,6 +13,7 @@ export const UOW_OPS = [
   { id: "modify", label: "change 2 columns of 1% of them" },
   { id: "detect", label: "detect the changes" },
   { id: "flush", label: "flush: UPDATE the changed columns, commit" },
+  { id: "total", label: "the whole cycle (sum of the four)" },
 ];
 const BASELINES = ["mikroorm", "hand"];
 
@@ -52,7 +53,8 @@ export async function runUow({ sizes = [10000, 100000], rounds = 5, log = consol
         await s.close(ctx);
         if (loaded !== n || changed !== 2 * Math.ceil(n / 100)) throw new Error(`${s.id}: loaded ${loaded} of ${n} rows, detected ${changed} changed columns`);
         if (round === 0) continue;
-        for (const [op, ms] of Object.entries({ load, modify, detect, flush })) ((raw[op] ??= {})[s.id] ??= []).push(ms);
+        const total = load + modify + detect + flush;
+        for (const [op, ms] of Object.entries({ load, modify, detect, flush, total })) ((raw[op] ??= {})[s.id] ??= []).push(ms);
       }
       log(`  N = ${n}: round ${round}/${rounds}${round === 0 ? " (warm-up)" : ""} done (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }
