@@ -272,27 +272,32 @@ test("an instance that is not in a session says so when a deferred attribute is 
 // Property: random operation sequences never lose a value.
 
 type Field = "name" | "email" | "bio";
+/** Posts are chosen by position among the posts that exist at that step (`pick` modulo their count). */
 type Op =
   | { kind: "set"; user: number; field: Field; value: string }
-  | { kind: "move"; post: number; to: number | null }
+  | { kind: "move"; pick: number; to: number | null }
+  | { kind: "newPost"; user: number }
+  | { kind: "deletePost"; pick: number }
   | { kind: "flush" | "commit" | "rollback" }
   | { kind: "expire"; user: number }
   | { kind: "reopen" };
 
 const USERS = [1, 2];
-const POSTS = [1, 2, 3];
 const fieldArb = fc.constantFrom<Field>("name", "email", "bio");
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant("set" as const), user: fc.constantFrom(...USERS), field: fieldArb, value: fc.constantFrom("a", "b", "c", "ada", "grace") }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("move" as const), post: fc.constantFrom(...POSTS), to: fc.constantFrom<number | null>(1, 2, null) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("move" as const), pick: fc.nat(9), to: fc.constantFrom<number | null>(1, 2, null) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("newPost" as const), user: fc.constantFrom(...USERS) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("deletePost" as const), pick: fc.nat(9) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom("flush" as const, "commit" as const, "rollback" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("expire" as const), user: fc.constantFrom(...USERS) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("reopen" as const) }) },
 );
 
+/** The model: each user's columns, and each post's author by post title (titles are unique). */
 interface World {
   users: Map<number, Record<Field, string>>;
-  authors: Map<number, number | null>;
+  authors: Map<string, number | null>;
 }
 const copyWorld = (w: World): World => ({ users: new Map([...w.users].map(([k, v]) => [k, { ...v }])), authors: new Map(w.authors) });
 
@@ -316,33 +321,63 @@ async function scenario(ops: readonly Op[], loading: "sync" | "async"): Promise<
       [2, { name: "grace", email: "grace@example.com", bio: "compilers" }],
     ]),
     authors: new Map([
-      [1, 1],
-      [2, 1],
-      [3, 2],
+      ["engine", 1],
+      ["numbers", 1],
+      ["cobol", 2],
     ]),
   };
   let flushed = copyWorld(committed);
   let memory = copyWorld(committed);
+  // New posts by title: a pending post can only be found through its object.
+  const created = new Map<string, Post>();
   const user = (id: number): User => one(session, models.User, id);
-  const post = (id: number): Post => one(session, models.Post, id);
+  const post = (title: string): Post => {
+    const known = created.get(title);
+    // Still new (it joins the session at the next flush), or persistent in this session.
+    if (known !== undefined && (rt.instanceState(known).key === undefined || session.contains(known))) return known;
+    const [found] = session.query(models.Post, "title = ?", title);
+    if (found === undefined) throw new Error(`post ${title} is neither in the session nor in the database`);
+    return found;
+  };
+  const titles = (): string[] => [...memory.authors.keys()].sort();
   const loaded = async <T extends object>(obj: T): Promise<T> => {
     if (loading === "async") await rt.loadExpired(obj);
     return obj;
   };
   try {
-    for (const op of ops) {
+    for (const [step, op] of ops.entries()) {
       switch (op.kind) {
         case "set":
           user(op.user)[op.field] = op.value;
           memory.users.get(op.user)![op.field] = op.value;
           break;
         case "move": {
-          const p = post(op.post);
+          const title = titles()[op.pick % titles().length];
+          if (title === undefined) break;
+          const p = post(title);
           const from = p.author ?? null;
           if ((from?.id ?? null) === op.to) break;
           if (op.to === null) from!.posts.splice(from!.posts.indexOf(p), 1);
           else user(op.to).posts.push(p);
-          memory.authors.set(op.post, op.to);
+          memory.authors.set(title, op.to);
+          break;
+        }
+        case "newPost": {
+          const title = `post-${step}`;
+          const p = new models.Post(title);
+          created.set(title, p);
+          user(op.user).posts.push(p); // joins the session through the save-update cascade at flush
+          memory.authors.set(title, op.user);
+          break;
+        }
+        case "deletePost": {
+          const title = titles()[op.pick % titles().length];
+          if (title === undefined) break;
+          const p = post(title);
+          const from = p.author ?? null;
+          if (from !== null) from.posts.splice(from.posts.indexOf(p), 1);
+          if (session.contains(p)) session.delete(p);
+          memory.authors.delete(title);
           break;
         }
         case "flush":
@@ -372,19 +407,21 @@ async function scenario(ops: readonly Op[], loading: "sync" | "async"): Promise<
           session = new sessions.Session(db, { loading });
           break;
       }
+      const after = `step ${step} (${op.kind})`;
       for (const id of USERS) {
         const u = await loaded(user(id));
-        agree({ name: u.name, email: u.email, bio: u.bio }, memory.users.get(id), `user ${id} after ${op.kind}`);
+        agree({ name: u.name, email: u.email, bio: u.bio }, memory.users.get(id), `user ${id} after ${after}`);
       }
-      for (const id of POSTS) agree((await loaded(post(id))).author?.id ?? null, memory.authors.get(id), `author of post ${id} after ${op.kind}`);
+      for (const title of titles()) agree((await loaded(post(title))).author?.id ?? null, memory.authors.get(title), `author of ${title} after ${after}`);
       for (const id of USERS) {
-        const mine = POSTS.filter((p) => memory.authors.get(p) === id);
-        agree(user(id).posts.map((p) => p.id).sort(), mine, `posts of user ${id} after ${op.kind}`);
+        const mine = titles().filter((title) => memory.authors.get(title) === id);
+        agree(user(id).posts.map((p) => p.title).sort(), mine, `posts of user ${id} after ${after}`);
       }
     }
     session.commit();
     for (const id of USERS) agree(row(db, "SELECT name, email, bio FROM users WHERE id = ?", id), memory.users.get(id), `row of user ${id}`);
-    for (const id of POSTS) agree(row(db, "SELECT author_id FROM posts WHERE id = ?", id)?.author_id, memory.authors.get(id), `author_id of post ${id}`);
+    const rows = db.prepare("SELECT title, author_id FROM posts ORDER BY title").all() as { title: string; author_id: number | null }[];
+    agree(rows.map((r) => [r.title, r.author_id]), titles().map((title) => [title, memory.authors.get(title)]), "posts table");
   } finally {
     db.close();
   }

@@ -18,9 +18,11 @@
 import type { Database, Statement } from "better-sqlite3";
 import {
   ATTR_EMPTY,
+  attributeOf,
   IdentityMap,
   InvalidRequestError,
   instanceState,
+  listen,
   managerOfClass,
   PASSIVE_NO_RESULT,
   SQL_OK,
@@ -124,6 +126,28 @@ function onFirstRead(state: InstanceState, passive: PassiveFlag, key: string, lo
   return load(sessionFor(state, key));
 }
 
+/** Mappings whose relationship attributes already cascade new objects into sessions. */
+const cascading = new WeakSet<TableMapping>();
+
+/**
+ * The save-update cascade, as SQLAlchemy runs it: a new object appended to a relationship of an
+ * object in a session (or assigned to its many-to-one) joins that session at once, so it is
+ * INSERTed even if it leaves the relationship again before the flush. Installed once per mapping.
+ */
+function installCascade(mapping: TableMapping): void {
+  if (cascading.has(mapping)) return;
+  cascading.add(mapping);
+  const join = (owner: object, value: unknown): void => {
+    if (typeof value !== "object" || value === null) return;
+    const session = ownerOf(instanceState(owner));
+    const state = instanceState(value);
+    if (session !== undefined && state.key === undefined && ownerOf(state) === undefined) session.add(value);
+  };
+  const cls = mapping.cls as Class<Record<string, unknown>>;
+  for (const key of mapping.oneToMany.keys()) listen(attributeOf(cls, key), "append", (target, value) => join(target, value));
+  for (const key of mapping.manyToOne.keys()) listen(attributeOf(cls, key), "set", (target, value) => join(target, value));
+}
+
 /** A foreign-key value taken from an instance when the statement runs (its key may come from an INSERT of the same flush). */
 class Reference {
   readonly target: object | null;
@@ -219,6 +243,7 @@ export class Session {
   }
 
   private attach(obj: object, state: InstanceState, key: Identity): void {
+    installCascade(key.mapping);
     key.session = this;
     state.key = key;
     let byId = this.identities.get(key.mapping);
@@ -306,6 +331,7 @@ export class Session {
       this.deleted.delete(obj);
       return;
     }
+    installCascade(mappingOf(obj.constructor));
     pendingIn.set(state, this);
     this.pending.add(obj);
   }
