@@ -28,10 +28,18 @@ let Database: typeof import("better-sqlite3");
 test.before(() => {
   fs.rmSync(OUT, { recursive: true, force: true });
   const tspc = path.join(ROOT, "node_modules", "ts-patch", "bin", "tspc.js");
-  execFileSync(process.execPath, [tspc, "-p", path.join(ROOT, "examples", "unit-of-work", "tsconfig.json"), "--outDir", OUT], {
-    cwd: ROOT,
-    stdio: "pipe",
-  });
+  const args = [tspc, "-p", path.join(ROOT, "examples", "unit-of-work", "tsconfig.json"), "--outDir", OUT];
+  // ts-patch reads typescript.js under a file lock it waits 2 s for; on a loaded machine with
+  // other tspc builds running (the e2e and compat tests), that wait can run out. Retry then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync(process.execPath, args, { cwd: ROOT, stdio: "pipe", encoding: "utf8" });
+      break;
+    } catch (error) {
+      const output = `${(error as { stdout?: string }).stdout ?? ""}${(error as { stderr?: string }).stderr ?? ""}`;
+      if (attempt === 3 || !output.includes("Could not acquire lock")) throw new Error(`tspc failed on examples/unit-of-work:\n${output}`);
+    }
+  }
   models = requireHere(path.join(OUT, "models.js")) as typeof Models;
   sessions = requireHere(path.join(OUT, "session.js")) as typeof SessionModule;
   rt = requireHere("class-instrumentation") as typeof Runtime;
