@@ -4,7 +4,7 @@
  * class was registered with `registerClass`, whose constructor JavaScript cannot wrap), create
  * the state on first use.
  */
-import { instanceClassName } from "./base.js";
+import { STATE_ATTR, hasOwn, instanceClassName } from "./base.js";
 import { UnmappedInstanceError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { runtimePathHooks } from "./construct.js";
@@ -16,6 +16,8 @@ export function instanceState<T extends object>(obj: T): InstanceState<T> {
   if (obj === null || obj === undefined || (typeof obj !== "object" && typeof obj !== "function")) {
     throw new UnmappedInstanceError(`${String(obj)} is not an instance of an instrumented class and has no state.`);
   }
+  const owner = viewedInstance(obj);
+  if (owner !== obj) return instanceState(owner) as unknown as InstanceState<T>;
   const state = lookups.instanceState(obj) ?? adoptInstance(obj);
   // The runtime path of @mapped (no transformer): fields left as own data properties become attributes.
   const absorb = runtimePathHooks.absorb;
@@ -25,8 +27,22 @@ export function instanceState<T extends object>(obj: T): InstanceState<T> {
 
 /** The object holding `obj`'s loaded attribute values (a key is absent when not loaded). */
 export function instanceDict(obj: object): Record<string, unknown> {
-  instanceState(obj);
-  return lookups.instanceDict(obj);
+  const owner = viewedInstance(obj);
+  instanceState(owner);
+  return lookups.instanceDict(owner);
+}
+
+/**
+ * @internal The instance `obj` stands for: `obj` itself, or — when `obj` has as its own the state
+ * of another live instance, which is what a `Proxy` of that instance looks like (a spread or
+ * `Object.assign` does not copy the state, which is non-enumerable) — that instance. Writes
+ * through `new Proxy(o, handler)` then track `o`, instead of giving the proxy a new state that
+ * would replace `o`'s.
+ */
+export function viewedInstance(obj: object): object {
+  if (!hasOwn(obj, STATE_ATTR)) return obj;
+  const owner = (obj as { [STATE_ATTR]?: InstanceState })[STATE_ATTR]?.obj();
+  return owner === undefined ? obj : owner;
 }
 
 /** @internal The manager of the nearest instrumented class of `obj`'s prototype chain, or `undefined`. */

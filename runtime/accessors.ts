@@ -14,13 +14,14 @@
  * build time; {@link accessorSource} is the single definition of it.
  */
 import { DICT_ATTR, DICT_OWNER, NO_VALUE, STATE_ATTR, ownDict } from "./base.js";
-import { instanceState, managerForInstance } from "./access.js";
+import { instanceState, managerForInstance, viewedInstance } from "./access.js";
 import { enterPendingConstruction, isConstructing, runtimePathHooks } from "./construct.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import type { InstrumentedAttribute } from "./attributes.js";
 
 /** Slow-path read: loaders, defaults, state creation. */
 export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
+  obj = viewedInstance(obj); // read through a Proxy of an instance: the instance's values
   enterPendingConstruction(obj); // the runtime path of @mapped: see construct.ts
   const state = instanceState(obj);
   return attr.requireImpl().get(state, lookups.instanceDict(obj));
@@ -28,6 +29,7 @@ export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
 
 /** Slow-path write: events, history, state creation. */
 export function slowSet(obj: object, attr: InstrumentedAttribute, value: unknown): void {
+  obj = viewedInstance(obj); // written through a Proxy of an instance: tracked on the instance
   enterPendingConstruction(obj); // the runtime path of @mapped: see construct.ts
   if (value === undefined && isConstructing(obj) && runtimePathHooks.isRuntimePath?.(obj) && !(attr.key in lookups.instanceDict(obj))) {
     return; // a field declared without initializer ([[Set]] emit of a decorated field): never set, as with the transformer

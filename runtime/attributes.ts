@@ -30,7 +30,7 @@ import {
   type PassiveFlag,
 } from "./base.js";
 import { AttributeDispatch, ATTRIBUTE_EVENT_NAMES, type ListenerList } from "./dispatch.js";
-import { ArgumentError, CollectionTypeError, InvalidRequestError, LoaderError, NoValueError } from "./errors.js";
+import { ArgumentError, CollectionTypeError, InvalidRequestError, LoaderError, NoValueError, ReservedAttributeError } from "./errors.js";
 import { lookups } from "./lookups.js";
 import { managerOfClass, registerClass, type ClassManager } from "./instrumentation.js";
 import { instanceDict, instanceState } from "./access.js";
@@ -996,6 +996,12 @@ function validateRegisterAttribute(cls: unknown, key: unknown, options: unknown)
     throw new ArgumentError(
       `registerAttribute(${name}, key): the key must be a non-empty string naming the attribute, got ${describeValue(key)}` +
         (typeof key === "symbol" || typeof key === "number" ? ` (${String(key)}); symbol and number keys cannot be instrumented.` : "."),
+    );
+  }
+  if (key === "constructor") {
+    throw new ReservedAttributeError(
+      `registerAttribute(${name}, "constructor"): "constructor" cannot be an instrumented attribute — JavaScript (and this ` +
+        `runtime) read obj.constructor to find an object's class. Rename the attribute (e.g. "ctor" or "constructorName").`,
     );
   }
   if (typeof options !== "object" || options === null) {

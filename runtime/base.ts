@@ -151,12 +151,14 @@ export type InstanceDictObject = Record<string, unknown> & { [DICT_OWNER]?: obje
  * Dicts are made by a constructor rather than `{}`: V8 sizes a constructor's objects from the
  * properties its instances end up with (slack tracking), so a class's attribute values stay
  * in-object instead of spilling past an object literal's four slots into a second allocation.
- * The prototype is `Object.prototype`, so a dict is an ordinary object to everyone else.
+ * The prototype inherits from nothing: an attribute named like an `Object.prototype` member
+ * (`valueOf`, `constructor`, `__proto__`) is absent until set, like any other, and is stored as
+ * an ordinary key.
  */
 const InstanceDict = function InstanceDict(this: InstanceDictObject, owner: object) {
   this[DICT_OWNER] = owner;
 } as unknown as new (owner: object) => InstanceDictObject;
-InstanceDict.prototype = Object.prototype;
+InstanceDict.prototype = Object.create(null) as object;
 
 /** A new, empty dict owned by `owner`. */
 export function newDict(owner: object): InstanceDictObject {
@@ -178,7 +180,8 @@ export function ownDict(obj: object): InstanceDictObject {
     const state = (obj as { [STATE_ATTR]?: { obj?: () => unknown } })[STATE_ATTR];
     if (state !== undefined && state.obj?.() !== obj) delete (obj as { [STATE_ATTR]?: unknown })[STATE_ATTR];
   }
-  holder[DICT_ATTR] = fresh;
+  // Non-enumerable: spread, Object.assign and structured copies do not carry the dict along.
+  Object.defineProperty(holder, DICT_ATTR, { value: fresh, writable: true, configurable: true, enumerable: false });
   return fresh;
 }
 

@@ -197,7 +197,10 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     for (const key of [...this.originals.keys()]) this.uninstallMember(key);
     this.dispatch = new InstanceDispatch();
     this.info = {};
-    for (const key of [...this.localAttrs.keys()]) this.uninstrumentAttribute(key);
+    const keys = [...this.localAttrs.keys()];
+    const getDict = this.dictGetter();
+    for (const key of keys) this.uninstrumentAttribute(key);
+    keepValuesReadable(this.class_, keys, getDict);
     this.dispose();
     for (const base of this.bases) base.subclasses.delete(this as unknown as ClassManager);
     for (const sub of this.subclasses) sub.bases = sub.bases.filter((b) => (b as unknown) !== this);
@@ -345,7 +348,8 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     const dict = ownDict(instance);
     const s = state ?? new InstanceState<T>(instance, this);
     s.attach(instance);
-    (instance as { [STATE_ATTR]?: InstanceState<T> })[STATE_ATTR] = s;
+    // Non-enumerable, like the dict: `{ ...obj }` copies values, never the tracking state.
+    Object.defineProperty(instance, STATE_ATTR, { value: s, writable: true, configurable: true, enumerable: false });
     if (state === undefined) s.adoptPendingValues(dict);
     return s;
   }
@@ -483,6 +487,35 @@ function checkReserved(key: PropertyKey, cls: Function): void {
         `of the same name; choose another name.`,
     );
   }
+}
+
+/**
+ * After `unregisterClass`, instances made while the class was instrumented still hold their
+ * values in their dicts, and the prototype no longer has the accessors that read them. The
+ * prototype itself is restored exactly; a link inserted above it (between the prototype and its
+ * parent) serves those keys instead: a read returns the value the instance held, a write makes
+ * the value an ordinary own property. Instances created afterwards get own properties from
+ * their field initializers, which shadow the link, so they behave as plain objects.
+ */
+function keepValuesReadable(cls: Function, keys: readonly string[], getDict: DictGetter): void {
+  if (keys.length === 0) return;
+  const proto = cls.prototype as object;
+  const link = Object.create(Object.getPrototypeOf(proto) as object | null) as object;
+  for (const key of keys) {
+    Object.defineProperty(link, key, {
+      configurable: true,
+      enumerable: false,
+      get(this: object) {
+        const holder = this as { [DICT_ATTR]?: Record<PropertyKey, unknown> };
+        const dict = holder[DICT_ATTR] !== undefined ? getDict(this) : undefined;
+        return dict !== undefined && Object.prototype.hasOwnProperty.call(dict, key) ? dict[key] : undefined;
+      },
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, key, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+  Object.setPrototypeOf(proto, link);
 }
 
 function isInstalledAccessor(descriptor: PropertyDescriptor): boolean {

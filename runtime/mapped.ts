@@ -22,11 +22,11 @@
  * Collaborators: `construct.ts`, `instrumentation.ts` (`registerClass`), `attributes.ts`
  * (`registerAttribute`), `accessors.ts` (the accessor factories).
  */
-import { className, hasOwn, type Class } from "./base.js";
+import { PASSIVE_OFF, className, hasOwn, type Class } from "./base.js";
 import { InvalidRequestError } from "./errors.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import { registerClass, type ClassManager, type RegisterClassOptions } from "./instrumentation.js";
-import { registerAttribute, registerAttributeImpl, type AttributeKind, type RegisterAttributeOptions } from "./attributes.js";
+import { registerAttribute, registerAttributeImpl, type AttributeImpl, type AttributeKind, type RegisterAttributeOptions } from "./attributes.js";
 import {
   CONSTRUCTS,
   beginConstruction,
@@ -114,12 +114,54 @@ function attributeOptions(spec: MappedAttributeSpec): RegisterAttributeOptions {
 // ---------------------------------------------------------------------------------------------
 // toJSON and the inspect hook
 
-/** The loaded attribute values of `obj` (then its other own enumerable properties), as plain data. */
+/**
+ * The loaded attribute values of `obj` (then its other own enumerable properties), as plain data.
+ * Expired attributes are loaded first when the class has an `expiredAttributeLoader` (so an
+ * expired object never serializes as `{}`; an asynchronous loader makes this throw
+ * `ExpiredAttributeError`: `await loadExpired(obj)` first); without a loader they are left out.
+ */
 export function loadedValues(obj: object): Record<string, unknown> {
+  return plainTree(obj, new Map());
+}
+
+/**
+ * `obj` as plain data, mapped instances among its values (and collection members) converted too,
+ * each instance once per call: a cycle of instances becomes a cycle of plain objects, which
+ * `JSON.stringify` reports with its standard "Converting circular structure to JSON" TypeError
+ * instead of recursing until the stack overflows.
+ */
+function plainTree(obj: object, seen: Map<object, Record<string, unknown>>): Record<string, unknown> {
+  const done = seen.get(obj);
+  if (done !== undefined) return done;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of loadedEntries(obj)) out[key] = plainCollection(value);
-  for (const key of Object.keys(obj)) if (!hasOwn(out, key)) out[key] = (obj as Record<string, unknown>)[key];
+  seen.set(obj, out);
+  loadExpiredForSerialization(obj);
+  const put = (key: string, value: unknown): void => {
+    // defineProperty: a "__proto__" attribute is data, not the output's prototype.
+    Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  };
+  for (const [key, value] of loadedEntries(obj)) put(key, plainValue(plainCollection(value), seen));
+  for (const key of Object.keys(obj)) if (!hasOwn(out, key)) put(key, plainValue((obj as Record<string, unknown>)[key], seen));
   return out;
+}
+
+/** Converts a mapped instance (or an array of values) for {@link plainTree}; other values as they are. */
+function plainValue(value: unknown, seen: Map<object, Record<string, unknown>>): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if ((value as { toJSON?: unknown }).toJSON === toJSON) return plainTree(value, seen);
+  if (Array.isArray(value)) return value.map((v) => plainValue(v, seen));
+  return value;
+}
+
+function loadExpiredForSerialization(obj: object): void {
+  const state = lookups.instanceState(obj);
+  if (state === undefined || state.expiredSet === null || state.expiredSet.size === 0) return;
+  if (state.manager.expiredAttributeLoader === undefined) return;
+  for (const key of [...state.expiredSet]) {
+    if (!state.expiredSet.has(key)) continue;
+    const impl: AttributeImpl | undefined = state.manager.get(key)?.impl;
+    if (impl !== undefined && impl.usesExpiredLoader(state)) impl.get(state, state.dict, PASSIVE_OFF);
+  }
 }
 
 /** `[key, value]` of each loaded attribute of `obj`, in the manager's order. */

@@ -1321,3 +1321,31 @@ test("errors thrown by the registration layer are InstrumentationErrors", (t) =>
   const err = t.throws(() => managerOfClass(Nope));
   t.true(err instanceof InstrumentationError);
 });
+
+test("issue 9 bug 8: after unregisterClass, existing instances still read their values", (t) => {
+  class A {
+    declare x: unknown;
+    declare items: unknown[];
+  }
+  class B extends A {}
+  registerClass(A);
+  registerAttribute(A, "x");
+  registerAttribute(A, "items", { kind: "collection" });
+  const a = new A();
+  a.x = 5;
+  a.items.push("i");
+  const b = new B();
+  b.x = "sub";
+  unregisterClass(A);
+  t.false(hasDescriptor(A, "x"), "the prototype itself is restored");
+  t.is(a.x, 5);
+  t.deepEqual([...a.items], ["i"]);
+  t.is(b.x, "sub");
+  a.x = 6;
+  t.is(a.x, 6);
+  t.true(Object.prototype.hasOwnProperty.call(a, "x"), "a write after unregistering makes an ordinary property");
+  const fresh = new A();
+  t.is(fresh.x, undefined);
+  fresh.x = 1;
+  t.true(Object.prototype.hasOwnProperty.call(fresh, "x"));
+});

@@ -4,7 +4,19 @@
  * runs no transformer would apply them.
  */
 import test from "ava";
-import { InvalidRequestError, attribute, getHistory, mapped } from "../runtime/index.js";
+import {
+  InvalidRequestError,
+  ReservedAttributeError,
+  attribute,
+  getAttribute,
+  getHistory,
+  instanceDict,
+  instanceState,
+  managerOfClass,
+  mapped,
+  registerAttribute,
+  registerClass,
+} from "../runtime/index.js";
 
 test("issue 9 bug 13: @attribute({ backref }) without kind on a list field takes the collection kind from the first value", (t) => {
   class PostBase {
@@ -41,4 +53,86 @@ test("issue 9 bug 13: a backref attribute whose kind cannot be told says which k
   }, { instanceOf: InvalidRequestError });
   t.regex(error!.message, /NodeBase\.children|children/);
   t.regex(error!.message, /@attribute\(\{ kind: "collection", backref: "parent" \}\)/);
+});
+
+test("issue 9 bug 10: attributes named like Object.prototype members read undefined until set, and serialize", (t) => {
+  class Odd {}
+  registerClass(Odd);
+  for (const key of ["valueOf", "hasOwnProperty", "__proto__", "toString"]) registerAttribute(Odd, key);
+  const a = Object.create(Odd.prototype) as Record<string, unknown>;
+  managerOfClass(Odd).setupInstance(a as never);
+  t.is(a["valueOf"], undefined, "an unset valueOf is not Object.prototype.valueOf");
+  t.is(getAttribute(a as object, "toString"), undefined);
+  t.false("hasOwnProperty" in instanceDict(a));
+  a["__proto__"] = { polluted: true };
+  t.deepEqual(getAttribute(a as object, "__proto__"), { polluted: true });
+  t.is(getAttribute(a as object, "valueOf"), undefined, "a __proto__ attribute does not change other unset reads");
+  a["hasOwnProperty"] = "own";
+  t.is(a["hasOwnProperty"], "own");
+  t.deepEqual(getHistory(a as object, "hasOwnProperty").added, ["own"]);
+});
+
+test("issue 9 bug 10: a valueOf attribute serializes; a constructor attribute is refused with the fix", (t) => {
+  class RecBase {
+    title = "t";
+  }
+  const Rec = mapped(RecBase);
+  const r = new Rec() as unknown as Record<string, unknown>;
+  registerAttribute(Rec, "valueOf");
+  t.is(JSON.stringify(r), '{"title":"t"}', "an unset valueOf is not serialized as a function");
+  r["valueOf"] = 3;
+  t.is(JSON.stringify(r), '{"title":"t","valueOf":3}');
+  const error = t.throws(() => registerAttribute(Rec, "constructor"), { instanceOf: ReservedAttributeError });
+  t.regex(error!.message, /Rename the attribute/);
+  t.is(JSON.stringify(r), '{"title":"t","valueOf":3}');
+});
+
+test("issue 9 bug 12: spreading or assigning an instance copies its values, not its state or dict", (t) => {
+  class PointBase {
+    x = 1;
+    y = 2;
+  }
+  const Point = mapped(PointBase);
+  const p = new Point();
+  t.deepEqual(Object.getOwnPropertySymbols({ ...p }), []);
+  t.deepEqual(Object.getOwnPropertySymbols(Object.assign({}, p)), []);
+  t.deepEqual(Object.keys(p), []);
+  t.deepEqual(JSON.parse(JSON.stringify(p)), { x: 1, y: 2 });
+});
+
+test("issue 9 bug 12: JSON.stringify of a backref cycle throws the standard circular-structure TypeError", (t) => {
+  class ParentBase {
+    name = "parent";
+    children: object[] = [];
+  }
+  class ChildBase {
+    name = "child";
+    parent: object | null = null;
+  }
+  const Parent = mapped(ParentBase);
+  const Child = mapped(ChildBase);
+  const p = new Parent();
+  const c = new Child();
+  p.children.push(c);
+  c.parent = p;
+  t.throws(() => JSON.stringify(p), { instanceOf: TypeError, message: /circular structure/i });
+  c.parent = null;
+  t.is(JSON.stringify(p), '{"name":"parent","children":[{"name":"child","parent":null}]}');
+  const shared = new Child();
+  const q = new Parent();
+  q.children.push(shared, shared);
+  t.is(JSON.stringify(q), '{"name":"parent","children":[{"name":"child","parent":null},{"name":"child","parent":null}]}', "a shared (acyclic) instance is not a cycle");
+});
+
+test("issue 9 bug 12: an expired object serializes its loaded values (through the loader), not {}", (t) => {
+  class DocBase {
+    title = "draft";
+  }
+  const Doc = mapped({ expiredAttributeLoader: (state, keys) => {
+    for (const k of keys) state.dict[k] = `loaded ${k}`;
+  } })(DocBase);
+  const d = new Doc();
+  instanceState(d).commitAll();
+  instanceState(d).expire();
+  t.is(JSON.stringify(d), '{"title":"loaded title"}');
 });

@@ -1242,3 +1242,20 @@ test("issue 9 bug 4: the loader pattern the docs teach: identity from state.key"
   t.is(r.name, "seven (db)");
   t.is(r.id, 7);
 });
+
+test("issue 9 bug 7: writing through a Proxy of an instance tracks the instance and keeps its history", (t) => {
+  const { make } = makeAccount();
+  const a = make();
+  const state = instanceState(a);
+  a.name = "grace";
+  const view = new Proxy(a, {});
+  view.age = 40;
+  t.is(instanceState(a), state, "the instance keeps its state");
+  t.is(instanceState(view), state, "the proxy stands for the instance");
+  t.deepEqual(hist(getHistory(a, "name")), [["grace"], [], ["ada"]], "earlier history survives");
+  t.deepEqual(hist(getHistory(a, "age")), [[40], [], [36]]);
+  t.is(view.name, "grace");
+  t.is(a.age, 40);
+  view.tags.push("z");
+  t.deepEqual(hist(getHistory(view, "tags")), [["z"], ["x", "y"], []]);
+});

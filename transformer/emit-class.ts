@@ -29,11 +29,19 @@ export function emitMappedClass(scope: EmitScope, info: MappedClassInfo): ts.Nod
   const name = node.name ?? f.createUniqueName(identifierFrom(info.inferredName));
   const binding: ClassBinding = { ref: name };
   const ctor = emitConstructor(scope, info, binding);
+  // See detachFromSource: a class that keeps other decorators (lowered into an IIFE by the ES
+  // decorators transform), and a class expression, are cut from the source class; their
+  // registration block then names the class `this`, which the class-fields transform rewrites to
+  // its alias when it lowers static blocks. A class expression with static members registers
+  // from such a block too (not by a wrapper), so that its static initializers can construct it.
+  const detach = tsi.isClassExpression(node) || hasForeignDecorators(tsi, info);
+  const selfBlock = tsi.isClassExpression(node) && node.members.some((m) => isStaticMember(tsi, m));
+  const registration: ts.Expression = detach ? f.createThis() : binding.ref;
   const members: ts.ClassElement[] = [];
   // The registration runs first, except after a static `__sa_instrumentation_manager__`: the
   // extension reads that hook when the class is registered, so it must be defined by then.
   const hook = tsi.isClassDeclaration(node) ? node.members.find((m) => isInstrumentationHook(tsi, m)) : undefined;
-  if (tsi.isClassDeclaration(node) && hook === undefined) members.push(registrationBlock(scope, info, binding));
+  if ((tsi.isClassDeclaration(node) || selfBlock) && hook === undefined) members.push(registrationBlock(scope, info, registration));
   if (info.ctor === undefined) members.push(ctor);
   for (const member of node.members) {
     if (info.removedMembers.has(member)) continue;
@@ -41,15 +49,57 @@ export function emitMappedClass(scope: EmitScope, info: MappedClassInfo): ts.Nod
     else if (tsi.isConstructorDeclaration(member)) continue; // overload signatures: no runtime
     else if (tsi.isPropertyDeclaration(member) && info.strippedMembers.has(member)) members.push(keptField(scope, info, member));
     else members.push(scope.visit(member));
-    if (member === hook) members.push(registrationBlock(scope, info, binding));
+    if (member === hook) members.push(registrationBlock(scope, info, registration));
   }
   const modifiers = withoutOwned(scope, info, node.modifiers);
   const heritage = node.heritageClauses?.map((h) => scope.visit(h));
-  if (tsi.isClassDeclaration(node)) return f.updateClassDeclaration(node, modifiers, name, node.typeParameters, heritage, members);
-  const expression = f.updateClassExpression(node, modifiers, name, node.typeParameters, heritage, members);
+  if (tsi.isClassDeclaration(node)) {
+    const declaration = f.updateClassDeclaration(node, modifiers, name, node.typeParameters, heritage, members);
+    return detach ? detachFromSource(tsi, declaration) : declaration;
+  }
+  const expression = detachFromSource(tsi, f.updateClassExpression(node, modifiers, name, node.typeParameters, heritage, members));
+  if (selfBlock) {
+    // defineMapped sets the name an anonymous class had in the source (spec.name).
+    return expression;
+  }
   const wrapped = f.createCallExpression(runtimeMember(scope, "defineMapped"), undefined, [expression, specObject(scope, info)]);
   tsi.setSourceMapRange(wrapped, sourceRange(tsi, node));
   return wrapped;
+}
+
+/**
+ * Cuts the link from the emitted class to the source class. TypeScript's later transforms read
+ * the source node (`getOriginalNode`) to decide how to lower a class, and the source still
+ * carries `@mapped`, which the emitted class no longer has: below ES2022 the class-fields
+ * transform then lowers a class it believes decorated (static blocks and static fields become
+ * statements after it), which broke classes with member decorators (`_m_decorators is not
+ * defined`) and class expressions with static fields (`class_1 is not defined`). Text range and
+ * comments are kept for source maps.
+ */
+function detachFromSource<T extends ts.ClassDeclaration | ts.ClassExpression>(tsi: typeof ts, emitted: T): T {
+  return tsi.setOriginalNode(emitted, undefined);
+}
+
+/** Whether the class keeps decorators the transformer does not own (on itself, a member or a parameter). */
+function hasForeignDecorators(tsi: typeof ts, info: MappedClassInfo): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (tsi.isDecorator(n)) {
+      if (!info.ownedDecorators.has(n)) found = true;
+      return;
+    }
+    if (n !== info.node && (tsi.isClassLike(n) || tsi.isFunctionLike(n) && !tsi.isMethodDeclaration(n) && !tsi.isConstructorDeclaration(n) && !tsi.isAccessor(n))) return;
+    tsi.forEachChild(n, visit);
+  };
+  visit(info.node);
+  return found;
+}
+
+/** A static property, method, accessor or block. */
+function isStaticMember(tsi: typeof ts, member: ts.ClassElement): boolean {
+  if (tsi.isClassStaticBlockDeclaration(member)) return true;
+  return (tsi.getCombinedModifierFlags(member as unknown as ts.Declaration) & tsi.ModifierFlags.Static) !== 0;
 }
 
 /** A static property named like the extension's hook (`static __sa_instrumentation_manager__ = ...`). */
@@ -61,11 +111,11 @@ function isInstrumentationHook(tsi: typeof ts, member: ts.ClassElement): boolean
 }
 
 /** `static { ci.defineMapped(C, { ... }); }`, first member: registered before any static initializer runs. */
-function registrationBlock(scope: EmitScope, info: MappedClassInfo, binding: ClassBinding): ts.ClassStaticBlockDeclaration {
+function registrationBlock(scope: EmitScope, info: MappedClassInfo, classRef: ts.Expression): ts.ClassStaticBlockDeclaration {
   const tsi = scope.ts;
   const f = tsi.factory;
   const statement = f.createExpressionStatement(
-    f.createCallExpression(runtimeMember(scope, "defineMapped"), undefined, [binding.ref, specObject(scope, info)]),
+    f.createCallExpression(runtimeMember(scope, "defineMapped"), undefined, [classRef, specObject(scope, info)]),
   );
   tsi.setSourceMapRange(statement, sourceRange(tsi, info.node.name ?? info.node));
   return f.createClassStaticBlockDeclaration(f.createBlock([statement], true));

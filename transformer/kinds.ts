@@ -1,7 +1,9 @@
 /**
  * Attribute kinds from declared types: `T[]` / `Array<T>` / `ReadonlyArray<T>` → list
  * collection, `Set` → set, `Map` → map, a mapped class (optionally `| null | undefined`) →
- * object, anything else → scalar. With a checker the declared (or inferred) type is inspected;
+ * object, anything else → scalar. A collection type that admits `null` or `undefined`
+ * (`string[] | null`, `Set<T> | undefined`, an optional `tags?: string[]`) is a scalar: a
+ * collection attribute always holds a collection, so it could not store the `null`. With a checker the declared (or inferred) type is inspected;
  * without one, the type annotation, or else the initializer's shape.
  */
 import type * as ts from "typescript";
@@ -39,7 +41,10 @@ export function inferKind(
     const byType = kindOfDeclaredType(env, detector, node);
     if (byType !== undefined) return byType;
   }
-  if (node.type !== undefined) return kindOfTypeNode(env, detector, node.type);
+  if (node.type !== undefined) {
+    const byNode = kindOfTypeNode(env, detector, node.type);
+    return byNode.kind === "collection" && isOptional(env.ts, node) ? SCALAR : byNode;
+  }
   if (node.initializer !== undefined) return kindOfInitializer(env, node.initializer);
   return SCALAR;
 }
@@ -59,7 +64,9 @@ function kindOfDeclaredType(env: TransformEnv, detector: Detector, node: ts.Prop
   if (parts.length === 0) return SCALAR;
   const kinds = parts.map((t) => kindOfType(env, detector, t));
   const first = kinds[0]!;
-  return kinds.every((k) => k.kind === first.kind && k.collection === first.collection) ? first : SCALAR;
+  if (!kinds.every((k) => k.kind === first.kind && k.collection === first.collection)) return SCALAR;
+  const admitsNullish = parts.length < (type.isUnion() ? type.types.length : 1) || isOptional(tsi, node);
+  return first.kind === "collection" && admitsNullish ? SCALAR : first;
 }
 
 function kindOfType(env: TransformEnv, detector: Detector, type: ts.Type): InferredKind {
@@ -91,7 +98,9 @@ function kindOfTypeNode(env: TransformEnv, detector: Detector, node: ts.TypeNode
   if (tsi.isUnionTypeNode(node)) {
     const parts = node.types.filter((t) => !isNullishTypeNode(tsi, t));
     if (parts.length !== 1) return SCALAR;
-    return kindOfTypeNode(env, detector, parts[0]!);
+    const inner = kindOfTypeNode(env, detector, parts[0]!);
+    // A nullable collection is a scalar (see the module comment); a nullable reference is an object.
+    return inner.kind === "collection" && parts.length < node.types.length ? SCALAR : inner;
   }
   if (tsi.isTypeReferenceNode(node) && tsi.isIdentifier(node.typeName)) {
     const name = node.typeName.text;
@@ -101,6 +110,11 @@ function kindOfTypeNode(env: TransformEnv, detector: Detector, node: ts.TypeNode
     if (cls !== undefined && detector.isMappedClass(cls)) return OBJECT;
   }
   return SCALAR;
+}
+
+/** `tags?: string[]`: the field may be `undefined`, whatever its declared type says. */
+function isOptional(tsi: typeof ts, node: ts.PropertyDeclaration | ts.ParameterDeclaration): boolean {
+  return node.questionToken !== undefined && node.questionToken.kind === tsi.SyntaxKind.QuestionToken;
 }
 
 function isNullishTypeNode(tsi: typeof ts, node: ts.TypeNode): boolean {
