@@ -4,6 +4,7 @@
 //
 //   node bench/run.mjs [--rounds N] [--budget MS] [--heap-n N] [--heap-runs N] [--build-runs N]
 //                      [--ops construct,read,...] [--skip-heap] [--skip-build] [--quick]
+//                      [--only uow] [--skip-uow] [--uow-sizes 10000,100000] [--uow-rounds N]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem, type } from "node:os";
@@ -34,6 +35,18 @@ const { existsSync } = await import("node:fs");
 if (!existsSync(RUNTIME)) {
   console.error("dist/runtime/index.js is missing: run `npm run build` at the repository root first (npm run bench does).");
   process.exit(1);
+}
+
+// The unit-of-work rows (bench/uow/): `--only uow` runs just them, `--skip-uow` leaves them out.
+const runUowRows = async () => {
+  const { runUow, renderUowMarkdown } = await import("./uow/run.mjs");
+  const sizes = option("uow-sizes", quick ? "10000" : "10000,100000").split(",").map(Number);
+  const { meta, results } = await runUow({ sizes, rounds: Number(option("uow-rounds", quick ? 2 : 5)), log });
+  console.log(`\n${renderUowMarkdown(meta, results)}\nWrote bench/results/uow.json, bench/results/uow.md.`);
+};
+if (option("only", "") === "uow") {
+  await runUowRows();
+  process.exit(0);
 }
 
 const started = Date.now();
@@ -179,4 +192,5 @@ writeFileSync(join(RESULTS, "summary.md"), renderMarkdown(results, subjects, tar
 
 console.log(renderText(results, subjects, targets, skipped));
 console.log(`\nWrote bench/results/latest.json, bench/results/chart.svg, bench/results/summary.md (${meta.wallSeconds} s).`);
+if (!flag("skip-uow")) await runUowRows();
 void median;
