@@ -34,15 +34,17 @@ export function instanceDict(obj: object): Record<string, unknown> {
 
 /**
  * @internal The instance `obj` stands for: `obj` itself, or — when `obj` has as its own the state
- * of another live instance, which is what a `Proxy` of that instance looks like (a spread or
- * `Object.assign` does not copy the state, which is non-enumerable) — that instance. Writes
- * through `new Proxy(o, handler)` then track `o`, instead of giving the proxy a new state that
- * would replace `o`'s.
+ * of another live instance and the same prototype, which is what a `Proxy` of that instance
+ * looks like — that instance. Writes through `new Proxy(o, handler)` then track `o`, instead of
+ * giving the proxy a new state that would replace `o`'s. A copy made by `{ ...o }` or
+ * `Object.assign({}, o)` also carries `o`'s state key, but has another prototype: it stays a
+ * plain object with no state.
  */
 export function viewedInstance(obj: object): object {
   if (!hasOwn(obj, STATE_ATTR)) return obj;
   const owner = (obj as { [STATE_ATTR]?: InstanceState })[STATE_ATTR]?.obj();
-  return owner === undefined ? obj : owner;
+  if (owner === undefined || owner === obj || Object.getPrototypeOf(owner) !== Object.getPrototypeOf(obj)) return obj;
+  return owner;
 }
 
 /** @internal The manager of the nearest instrumented class of `obj`'s prototype chain, or `undefined`. */

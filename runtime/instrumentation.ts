@@ -348,8 +348,8 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     const dict = ownDict(instance);
     const s = state ?? new InstanceState<T>(instance, this);
     s.attach(instance);
-    // Non-enumerable, like the dict: `{ ...obj }` copies values, never the tracking state.
-    Object.defineProperty(instance, STATE_ATTR, { value: s, writable: true, configurable: true, enumerable: false });
+    // Plain assignment for speed (see ownDict); a copy made by `{ ...obj }` carries it inertly.
+    (instance as { [STATE_ATTR]?: InstanceState<T> })[STATE_ATTR] = s;
     if (state === undefined) s.adoptPendingValues(dict);
     return s;
   }

@@ -7,6 +7,7 @@ import test from "ava";
 import {
   InvalidRequestError,
   ReservedAttributeError,
+  UnmappedInstanceError,
   attribute,
   getAttribute,
   getHistory,
@@ -87,17 +88,22 @@ test("issue 9 bug 10: a valueOf attribute serializes; a constructor attribute is
   t.is(JSON.stringify(r), '{"title":"t","valueOf":3}');
 });
 
-test("issue 9 bug 12: spreading or assigning an instance copies its values, not its state or dict", (t) => {
+test("issue 9 bugs 7/12: a spread or Object.assign copy is not mistaken for a Proxy of the instance", (t) => {
   class PointBase {
     x = 1;
     y = 2;
   }
   const Point = mapped(PointBase);
   const p = new Point();
-  t.deepEqual(Object.getOwnPropertySymbols({ ...p }), []);
-  t.deepEqual(Object.getOwnPropertySymbols(Object.assign({}, p)), []);
-  t.deepEqual(Object.keys(p), []);
-  t.deepEqual(JSON.parse(JSON.stringify(p)), { x: 1, y: 2 });
+  instanceState(p).commitAll();
+  for (const copy of [{ ...p }, Object.assign({}, p)]) {
+    t.throws(() => instanceState(copy), { instanceOf: UnmappedInstanceError }, "the copy is not tracked as p");
+    t.deepEqual(Object.keys(copy), [], "no internal string keys");
+    t.deepEqual(JSON.parse(JSON.stringify(copy)), {});
+  }
+  p.x = 5;
+  t.deepEqual(getHistory(p, "x").added, [5], "p keeps its own tracking");
+  t.deepEqual(JSON.parse(JSON.stringify(p)), { x: 5, y: 2 });
 });
 
 test("issue 9 bug 12: JSON.stringify of a backref cycle throws the standard circular-structure TypeError", (t) => {

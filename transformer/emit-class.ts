@@ -34,7 +34,10 @@ export function emitMappedClass(scope: EmitScope, info: MappedClassInfo): ts.Nod
   // registration block then names the class `this`, which the class-fields transform rewrites to
   // its alias when it lowers static blocks. A class expression with static members registers
   // from such a block too (not by a wrapper), so that its static initializers can construct it.
-  const detach = tsi.isClassExpression(node) || hasForeignDecorators(tsi, info);
+  // Legacy decorators (experimentalDecorators) lower from the source node on purpose (it is what
+  // they serialize `emitDecoratorMetadata` types from), and cannot decorate class expressions.
+  const legacyDecorators = scope.context.getCompilerOptions().experimentalDecorators === true;
+  const detach = !legacyDecorators && (tsi.isClassExpression(node) || hasForeignDecorators(tsi, info));
   const selfBlock = tsi.isClassExpression(node) && node.members.some((m) => isStaticMember(tsi, m));
   const registration: ts.Expression = detach ? f.createThis() : binding.ref;
   const members: ts.ClassElement[] = [];

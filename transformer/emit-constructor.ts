@@ -69,7 +69,7 @@ export function emitConstructor(scope: EmitScope, info: MappedClassInfo, binding
     ...superStatement,
     enter,
     ...info.shadowedKeys.map((key) => adoptShadowingProperty(scope, info, key)),
-    ...info.parameterProperties.map((p) => parameterAssignment(scope, p)),
+    ...info.parameterProperties.map((p) => parameterAssignment(scope, p, info)),
     ...info.fieldInits.map((init) => fieldAssignment(scope, init)),
     ...afterSuper,
   ];
@@ -202,13 +202,19 @@ function adoptShadowingProperty(scope: EmitScope, info: MappedClassInfo, key: st
 }
 
 /** `this.p = p;` for a parameter property. */
-function parameterAssignment(scope: EmitScope, param: ts.ParameterDeclaration): ts.Statement {
+function parameterAssignment(scope: EmitScope, param: ts.ParameterDeclaration, info: MappedClassInfo): ts.Statement {
   const tsi = scope.ts;
   const f = tsi.factory;
   const name = (param.name as ts.Identifier).text;
-  const statement = f.createExpressionStatement(
+  let statement: ts.Statement = f.createExpressionStatement(
     f.createAssignment(f.createPropertyAccessExpression(f.createThis(), f.createIdentifier(name)), f.createIdentifier(name)),
   );
+  const kind = info.attributes.find((a) => a.node === param)?.inferred.kind;
+  if (kind === "collection" && param.questionToken !== undefined) {
+    // An omitted optional collection parameter leaves the attribute unset (it reads as an empty
+    // collection) instead of assigning `undefined`, which a collection attribute cannot hold.
+    statement = f.createIfStatement(f.createStrictInequality(f.createIdentifier(name), f.createVoidZero()), statement);
+  }
   tsi.setSourceMapRange(statement, sourceRange(tsi, param));
   return statement;
 }

@@ -1,9 +1,11 @@
 /**
  * Attribute kinds from declared types: `T[]` / `Array<T>` / `ReadonlyArray<T>` → list
  * collection, `Set` → set, `Map` → map, a mapped class (optionally `| null | undefined`) →
- * object, anything else → scalar. A collection type that admits `null` or `undefined`
- * (`string[] | null`, `Set<T> | undefined`, an optional `tags?: string[]`) is a scalar: a
- * collection attribute always holds a collection, so it could not store the `null`. With a checker the declared (or inferred) type is inspected;
+ * object, anything else → scalar. A collection type that admits `null` or `undefined` in a union
+ * (`string[] | null`, `Set<T> | undefined`) is a scalar: a collection attribute always holds a
+ * collection, so it could not store the `null`. An optional field (`tags?: string[]`) stays a
+ * collection that is simply not set until assigned (an omitted optional parameter property is
+ * not assigned at all, see emit-constructor.ts). With a checker the declared (or inferred) type is inspected;
  * without one, the type annotation, or else the initializer's shape.
  */
 import type * as ts from "typescript";
@@ -41,10 +43,7 @@ export function inferKind(
     const byType = kindOfDeclaredType(env, detector, node);
     if (byType !== undefined) return byType;
   }
-  if (node.type !== undefined) {
-    const byNode = kindOfTypeNode(env, detector, node.type);
-    return byNode.kind === "collection" && isOptional(env.ts, node) ? SCALAR : byNode;
-  }
+  if (node.type !== undefined) return kindOfTypeNode(env, detector, node.type);
   if (node.initializer !== undefined) return kindOfInitializer(env, node.initializer);
   return SCALAR;
 }
@@ -65,7 +64,7 @@ function kindOfDeclaredType(env: TransformEnv, detector: Detector, node: ts.Prop
   const kinds = parts.map((t) => kindOfType(env, detector, t));
   const first = kinds[0]!;
   if (!kinds.every((k) => k.kind === first.kind && k.collection === first.collection)) return SCALAR;
-  const admitsNullish = parts.length < (type.isUnion() ? type.types.length : 1) || isOptional(tsi, node);
+  const admitsNullish = parts.length < (type.isUnion() ? type.types.length : 1);
   return first.kind === "collection" && admitsNullish ? SCALAR : first;
 }
 
@@ -110,11 +109,6 @@ function kindOfTypeNode(env: TransformEnv, detector: Detector, node: ts.TypeNode
     if (cls !== undefined && detector.isMappedClass(cls)) return OBJECT;
   }
   return SCALAR;
-}
-
-/** `tags?: string[]`: the field may be `undefined`, whatever its declared type says. */
-function isOptional(tsi: typeof ts, node: ts.PropertyDeclaration | ts.ParameterDeclaration): boolean {
-  return node.questionToken !== undefined && node.questionToken.kind === tsi.SyntaxKind.QuestionToken;
 }
 
 function isNullishTypeNode(tsi: typeof ts, node: ts.TypeNode): boolean {
