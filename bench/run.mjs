@@ -41,7 +41,7 @@ if (!existsSync(RUNTIME)) {
 const runUowRows = async () => {
   const { runUow, renderUowMarkdown } = await import("./uow/run.mjs");
   const sizes = option("uow-sizes", quick ? "10000" : "10000,100000").split(",").map(Number);
-  const { meta, results } = await runUow({ sizes, rounds: Number(option("uow-rounds", quick ? 2 : 5)), log });
+  const { meta, results } = await runUow({ sizes, rounds: Number(option("uow-rounds", quick ? 2 : 7)), log });
   console.log(`\n${renderUowMarkdown(meta, results)}\nWrote bench/results/uow.json, bench/results/uow.md.`);
 };
 if (option("only", "") === "uow") {
