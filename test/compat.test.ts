@@ -321,13 +321,14 @@ row("readme", async (t) => {
     .join("\n");
   // The IdentityMap snippet, over ten mapped users: only the changed one is written back.
   const identity = /### Tracking what changed: `IdentityMap`\n\n```ts\n([\s\S]*?)```/.exec(readme)![1]!;
-  t.regex(identity, /\/\* write state\.dict\[key\] \*\//);
+  const writeComment = "/* write obj[k] for k of values; sync getHistory(obj, k) for k of collections */";
+  t.true(identity.includes(writeComment), "the IdentityMap snippet's flush placeholder");
   const identitySource = [
     'import { IdentityMap, mapped } from "class-instrumentation";',
     "@mapped class User { name: string; constructor(name: string) { this.name = name; } }",
     "const users = Array.from({ length: 10 }, (_, i) => new User(`user${i}`));",
     "const written: Array<[string, unknown]> = [];",
-    identity.replace("/* write state.dict[key] */", "written.push([key, state.dict[key]]);"),
+    identity.replace(writeComment, "for (const k of values) written.push([k, obj[k]]); void collections;"),
     "console.log(JSON.stringify(written));",
   ].join("\n");
   // The extension snippet, under `strict`, then used.
@@ -354,7 +355,7 @@ row("readme", async (t) => {
   });
   t.is(b.status, 0, `the README's snippets type-check under strict\n${output(b)}`);
   t.is(idr.status, 0, output(idr));
-  t.deepEqual(JSON.parse(idr.stdout.trim()), [["name", "changed"]], "modifiedStates() yields the changed user only");
+  t.deepEqual(JSON.parse(idr.stdout.trim()), [["name", "changed"]], "changes() yields the changed user only");
   t.is(exr.status, 0, output(exr));
   t.deepEqual(JSON.parse(exr.stdout.trim()), { stored: { balance: 5 }, added: [5] }, "the custom manager keeps the values");
   t.is(r.status, 0, output(r));
