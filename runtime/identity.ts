@@ -127,12 +127,7 @@ export class IdentityMap<T extends object = object> {
 
   /** Rolls every modified state back to its committed values (see `InstanceState.rollback`) and empties the modified list. */
   rollbackAll(): void {
-    const list = this.modifiedList;
-    this.modifiedList = [];
-    for (const state of list) {
-      state.inModifiedList = false;
-      if (state.identityMap === this.self && state.modified) state.rollback();
-    }
+    this.drainModified((state) => state.rollback());
   }
 
   /** Whether any tracked state is modified. */
@@ -143,11 +138,16 @@ export class IdentityMap<T extends object = object> {
 
   /** Commits every modified state and empties the modified list. */
   commitAll(): void {
+    this.drainModified((state) => state.commitAll());
+  }
+
+  /** Empties the modified list, applying `settle` to each listed state still modified and still in this map. */
+  private drainModified(settle: (state: InstanceState) => void): void {
     const list = this.modifiedList;
     this.modifiedList = [];
     for (const state of list) {
       state.inModifiedList = false;
-      if (state.identityMap === this.self && state.modified) state.commitAll();
+      if (state.identityMap === this.self && state.modified) settle(state);
     }
   }
 
