@@ -4,14 +4,14 @@
  * the runtime (which compiles it with `new Function` when no build-time factory exists) share
  * one definition without the transformer loading the runtime.
  *
- * The generated pair works on the instance dict directly:
- * - read: a loaded value is returned straight from the dict;
- * - write with no state yet (a new object being filled in): stored, nothing else — the state,
- *   created on first need, records those values as pending additions;
- * - write to an attribute already changed since the last commit: stored;
- * - first write after a commit: the old value is recorded, then stored.
- * Anything else (listeners, collections, parent tracking, active history, loaders, defaults)
- * takes the slow path through the attribute's impl.
+ * The generated pair works on the instance's own slot for the attribute (see `slots.ts`):
+ * - read: one load; a loaded value (anything but `undefined` and `ABSENT`) is returned as is;
+ * - write: a load of the instance's dirty word and a test of the attribute's fast bit; when set
+ *   (a new object being filled in, or an attribute already changed since the last commit), a
+ *   plain store;
+ * - first write of a plain attribute after a commit: the state records the old value, then stores.
+ * Anything else (listeners, collections, parent tracking, active history, loaders, defaults,
+ * writes through a Proxy of the instance) takes the slow path through the attribute's impl.
  *
  * Not part of the public API (not exported by the package entry points): the emitted code is an
  * implementation detail.
@@ -20,9 +20,9 @@
 /** What a generated accessor factory receives as `rt` (opaque to users: the transformer's output passes it through). */
 export interface AccessorRuntime {
   readonly STATE: symbol;
-  readonly DICT: symbol;
-  readonly OWNER: symbol;
-  readonly NO_VALUE: unknown;
+  readonly DIRTY: symbol;
+  readonly ABSENT: unknown;
+  readonly slotKey: (key: string) => symbol;
   readonly slowGet: (obj: object, attr: never) => unknown;
   readonly slowSet: (obj: object, attr: never, value: unknown) => void;
 }
@@ -44,27 +44,18 @@ export function accessorSource(key: string, sourceUrl?: string): string {
   // feedback) between same-named attributes of different classes; it also names them in profiles.
   const url = sourceUrl === undefined ? "" : `\n  //# sourceURL=${sourceUrl.replace(/[\s]/g, "_")}`;
   return `
-  const STATE = rt.STATE, DICT = rt.DICT, OWNER = rt.OWNER, NO_VALUE = rt.NO_VALUE, slowGet = rt.slowGet, slowSet = rt.slowSet;
+  const STATE = rt.STATE, DIRTY = rt.DIRTY, ABSENT = rt.ABSENT, S = rt.slotKey(${k}), slowGet = rt.slowGet, slowSet = rt.slowSet;
   function get() {
-    const d = this[DICT];
-    if (d !== undefined && d[OWNER] === this) { const v = d[${k}]; if (v !== undefined) return v; }
+    const v = this[S];
+    if (v !== undefined && v !== ABSENT) return v;
     return slowGet(this, attr);
   }
   function set(v) {
-    const d = this[DICT];
-    if (d !== undefined && d[OWNER] === this) {
-      const i = attr.impl;
-      if (i !== undefined && i.plainSet) {
-        const s = this[STATE];
-        if (s === undefined) { d[${k}] = v; return; }
-        if ((s.dirtyBits & i.bit) === 0) {
-          if (i.bit === 0) { slowSet(this, attr, v); return; }
-          const old = d[${k}];
-          s.recordFirst(i, old === undefined && !(${k} in d) ? NO_VALUE : old, this);
-        }
-        d[${k}] = v;
-        return;
-      }
+    const i = attr.impl;
+    if (i !== undefined) {
+      const d = this[DIRTY];
+      if ((d & i.fastBit) !== 0) { this[S] = v; return; }
+      if (d !== undefined) { const s = this[STATE]; if (s !== undefined && s.writeFirst(i, this, S, v)) return; }
     }
     slowSet(this, attr, v);
   }

@@ -7,7 +7,8 @@
  *
  * Internal: nothing here is exported by the package entry points.
  */
-import { DICT_ATTR, DICT_OWNER, NO_VALUE, STATE_ATTR, ownDict, type InstanceDictObject } from "./base.js";
+import { DIRTY_ATTR, STATE_ATTR } from "./base.js";
+import { ABSENT, markWritten, slotKey, writeSlot } from "./slots.js";
 import { ACCESSOR_PARAMS, accessorSource, type AccessorFactory, type AccessorRuntime } from "./accessor-template.js";
 import { instanceState, managerForInstance, viewedInstance } from "./access.js";
 import { enterPendingConstruction, isConstructing, runtimePathHooks } from "./construct.js";
@@ -19,6 +20,9 @@ import type { InstanceState } from "./state.js";
 export function slowGet(obj: object, attr: InstrumentedAttribute): unknown {
   obj = viewedInstance(obj); // read through a Proxy of an instance: the instance's values
   enterPendingConstruction(obj); // the runtime path of @mapped: see construct.ts
+  const slot = slotKey(attr.key);
+  // A loaded `undefined` (the fast path only returns other values): no state needed.
+  if (slot in obj && (obj as Record<symbol, unknown>)[slot] === undefined) return undefined;
   const state = instanceState(obj);
   return attr.requireImpl().get(state, lookups.instanceDict(obj));
 }
@@ -31,28 +35,37 @@ export function slowSet(obj: object, attr: InstrumentedAttribute, value: unknown
     return; // a field declared without initializer ([[Set]] emit of a decorated field): never set, as with the transformer
   }
   const impl = attr.requireImpl();
-  if ((impl.plainSet || impl.collection) && lookups.instanceState(obj) === undefined && isDefaultManaged(obj)) {
-    // A new object being filled in: no state needed yet (see adoptPendingValues).
-    if (impl.plainSet) {
-      ownDict(obj)[attr.key] = value;
+  if ((impl.plainSet || impl.collection) && isDefaultManaged(obj)) {
+    const state = defaultInstanceState(obj);
+    if (state === undefined) {
+      // A new object being filled in: no state needed yet (see adoptPendingValues).
+      if (impl.plainSet) {
+        markWritten(obj);
+        writeSlot(obj, attr.key, value);
+        return;
+      }
+      if ((impl as CollectionAttributeImpl).initialSet(obj, value)) {
+        markWritten(obj);
+        return;
+      }
+    } else if (state.writeFirst(impl, obj, slotKey(attr.key), value)) {
       return;
     }
-    if ((impl as CollectionAttributeImpl).initialSet(obj, ownDict(obj), value)) return;
   }
   const state = instanceState(obj);
   impl.set(state, lookups.instanceDict(obj), value, undefined);
 }
 
 function isDefaultManaged(obj: object): boolean {
-  return managerForInstance(obj).stateGetter() === defaultInstanceState;
+  return managerForInstance(obj).storesInSlots();
 }
 
 /** @internal The runtime handed to every accessor factory. */
 export const accessorRuntime: AccessorRuntime = Object.freeze({
   STATE: STATE_ATTR,
-  DICT: DICT_ATTR,
-  OWNER: DICT_OWNER,
-  NO_VALUE,
+  DIRTY: DIRTY_ATTR,
+  ABSENT,
+  slotKey,
   slowGet: slowGet as AccessorRuntime["slowGet"],
   slowSet: slowSet as AccessorRuntime["slowSet"],
 });
@@ -61,8 +74,13 @@ let accessorCount = 0;
 
 let codegenAvailable = true;
 
-/** @internal The accessor descriptor for `attr` (generated code, or closures where `new Function` is forbidden). */
+/**
+ * @internal The accessor descriptor for `attr`: generated code over the instance's slots for a
+ * default-managed class, closures where `new Function` is forbidden, and plain slow-path
+ * accessors for a class whose custom manager keeps the values elsewhere.
+ */
 export function accessorFor(attr: InstrumentedAttribute): PropertyDescriptor {
+  if (!storesInSlots(attr)) return delegatingAccessor(attr);
   if (attr.accessorFactory !== undefined) return attr.accessorFactory(accessorRuntime, attr as never);
   if (codegenAvailable) {
     const url = `class-instrumentation/accessors/${attr.class_.name || "anonymous"}.${attr.key}/${++accessorCount}`;
@@ -81,41 +99,46 @@ export function accessorFor(attr: InstrumentedAttribute): PropertyDescriptor {
   return closureAccessor(attr);
 }
 
+/** Whether `attr`'s class keeps its values in slots (the default manager's storage). */
+function storesInSlots(attr: InstrumentedAttribute): boolean {
+  const manager = lookups.optManagerOfClass(attr.class_);
+  return manager === undefined || manager.storesInSlots();
+}
+
+/** Accessors of a class whose (custom) manager keeps values in its own dict: every access goes through the impl. */
+function delegatingAccessor(attr: InstrumentedAttribute): PropertyDescriptor {
+  const get = function (this: object): unknown {
+    return slowGet(this, attr);
+  };
+  const set = function (this: object, v: unknown): void {
+    slowSet(this, attr, v);
+  };
+  (get as { instrumented?: boolean }).instrumented = true;
+  return { get, set, configurable: true, enumerable: false };
+}
+
 /**
  * @internal The accessors of {@link accessorSource}, written as closures for environments that
- * forbid code generation: the same fast paths, with the key held by the closure (a keyed access
- * instead of a named one, so somewhat slower than the generated code, but no slow path per access).
+ * forbid code generation: the same fast paths, with the slot key held by the closure.
  */
 export function closureAccessor(attr: InstrumentedAttribute): PropertyDescriptor {
-  const key = attr.key;
+  const slot = slotKey(attr.key);
   const get = function (this: Record<PropertyKey, unknown>): unknown {
-    const d = this[DICT_ATTR] as InstanceDictObject | undefined;
-    if (d !== undefined && d[DICT_OWNER] === this) {
-      const v = d[key];
-      if (v !== undefined) return v;
-    }
+    const v = this[slot];
+    if (v !== undefined && v !== ABSENT) return v;
     return slowGet(this, attr);
   };
   const set = function (this: Record<PropertyKey, unknown>, v: unknown): void {
-    const d = this[DICT_ATTR] as InstanceDictObject | undefined;
-    if (d !== undefined && d[DICT_OWNER] === this) {
-      const i = attr.impl;
-      if (i !== undefined && i.plainSet) {
-        const s = this[STATE_ATTR] as InstanceState | undefined;
-        if (s === undefined) {
-          d[key] = v;
-          return;
-        }
-        if ((s.dirtyBits & i.bit) === 0) {
-          if (i.bit === 0) {
-            slowSet(this, attr, v);
-            return;
-          }
-          const old = d[key];
-          s.recordFirst(i, old === undefined && !(key in d) ? NO_VALUE : old, this);
-        }
-        d[key] = v;
+    const i = attr.impl;
+    if (i !== undefined) {
+      const d = this[DIRTY_ATTR] as number | undefined;
+      if (((d as number) & i.fastBit) !== 0) {
+        this[slot] = v;
         return;
+      }
+      if (d !== undefined) {
+        const s = this[STATE_ATTR] as InstanceState | undefined;
+        if (s !== undefined && s.writeFirst(i, this, slot, v)) return;
       }
     }
     slowSet(this, attr, v);

@@ -29,6 +29,7 @@ import {
 import { AttributeDispatch, ATTRIBUTE_EVENT_NAMES, type ListenerList } from "./dispatch.js";
 import { CollectionTypeError, InvalidRequestError, LoaderError, NoValueError } from "./errors.js";
 import { lookups } from "./lookups.js";
+import { hasSlot, writeSlot } from "./slots.js";
 import { instanceDict, instanceState } from "./access.js";
 import type { InstanceState, LoaderCallable } from "./state.js";
 import { PendingCollection } from "./state.js";
@@ -117,10 +118,33 @@ export abstract class AttributeImpl {
   readonly acceptsScalarLoader: boolean;
   /** Equality used by scalar history. */
   readonly isEqual: (a: unknown, b: unknown) => boolean;
+  private bitValue = 0;
+  private plain = true;
+  /**
+   * @internal The bit the generated setters test in the instance's dirty word: {@link bit} when
+   * {@link plainSet}, else 0 (every write takes the slow path).
+   */
+  fastBit = 0;
+
   /** @internal Fast-path bit (0: none); see `ClassManager.allocateBit`. */
-  bit = 0;
+  get bit(): number {
+    return this.bitValue;
+  }
+
+  set bit(value: number) {
+    this.bitValue = value;
+    this.fastBit = this.plain ? value : 0;
+  }
+
   /** @internal True when a set may skip listeners: none registered and history is recorded. */
-  plainSet = true;
+  get plainSet(): boolean {
+    return this.plain;
+  }
+
+  set plainSet(value: boolean) {
+    this.plain = value;
+    this.fastBit = value ? this.bitValue : 0;
+  }
   /** Token of `flagModified`. */
   readonly modifiedToken: AttributeEventToken;
 
@@ -532,8 +556,8 @@ export class CollectionAttributeImpl extends AttributeImpl {
    * replace. A state created later records the value as a pending addition, which gives the
    * same history as {@link set}. Returns false (nothing done) when `set` must run instead.
    */
-  initialSet(owner: object, dict: Record<string, unknown>, value: unknown): boolean {
-    if (!this.quietInit || this.key in dict || adapterOf(value) !== undefined) return false;
+  initialSet(owner: object, value: unknown): boolean {
+    if (!this.quietInit || hasSlot(owner, this.key) || adapterOf(value) !== undefined) return false;
     if (duckTypeCollection(value) !== this.duckTypedAs) return false;
     const data = this.factory();
     const adapter = new CollectionAdapter(this, undefined, data, owner);
@@ -542,7 +566,7 @@ export class CollectionAttributeImpl extends AttributeImpl {
     } else {
       adapter.appendMultipleWithoutEvent(value as Iterable<unknown>);
     }
-    dict[this.key] = data;
+    writeSlot(owner, this.key, data);
     return true;
   }
 

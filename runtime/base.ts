@@ -68,18 +68,28 @@ export const PASSIVE_MERGE = PASSIVE_OFF | NO_RAISE;
 export type PassiveFlag = number;
 
 /**
- * Key under which an instance's state is stored (an own property, created on first need). A
+ * Key under which an instance's state is stored: an own, non-enumerable property, defined when the
+ * state is created (on first need), so `{ ...obj }`, `Object.assign` and clones never copy it. A
  * registered symbol, so that two copies of the runtime loaded in one process agree on it.
  */
 export const STATE_ATTR: unique symbol = Symbol.for("class-instrumentation.state") as never;
 /**
- * Key under which an instance's dict (its loaded attribute values) is stored on the instance.
- * Assigned like any property (cheap); the dict records its owner under {@link DICT_OWNER}, so a
- * dict copied onto another object by `Object.assign` or spread is recognised and not shared.
+ * Reserved key that the default storage no longer uses: attribute values live on the instance
+ * (see `slots.ts`). Kept reserved (no attribute or member may take it) for custom managers that
+ * keep a dict on their instances.
  */
 export const DICT_ATTR: unique symbol = Symbol.for("class-instrumentation.dict") as never;
-/** Key under which a dict records the instance it belongs to. */
-export const DICT_OWNER: unique symbol = Symbol.for("class-instrumentation.dict-owner") as never;
+/**
+ * Key under which an instance refers to itself (non-enumerable, defined with its state): read
+ * through a `Proxy` of the instance it yields the instance, not the proxy, which is how the
+ * generated setters tell the two apart without dereferencing the state's `WeakRef`.
+ */
+export const SELF_ATTR: unique symbol = Symbol.for("class-instrumentation.self") as never;
+/**
+ * Key of an instance's dirty word (a small integer, see `slots.ts`): which attributes a generated
+ * setter may write without bookkeeping. A plain own property, assigned at construction.
+ */
+export const DIRTY_ATTR: unique symbol = Symbol.for("class-instrumentation.dirty") as never;
 
 /** @internal Node's `util.inspect.custom`, without importing `node:util`. */
 export const INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
@@ -145,49 +155,6 @@ export function emitWarning(message: string, type = "InstrumentationWarning"): v
   const proc = (globalThis as { process?: { emitWarning?: (m: string, t: string) => void } }).process;
   if (proc && typeof proc.emitWarning === "function") proc.emitWarning(message, type);
   else console.warn(`${type}: ${message}`);
-}
-
-/** An instance dict: attribute values by key, plus the owner mark. */
-export type InstanceDictObject = Record<string, unknown> & { [DICT_OWNER]?: object };
-
-/**
- * Dicts are made by a constructor rather than `{}`: V8 sizes a constructor's objects from the
- * properties its instances end up with (slack tracking), so a class's attribute values stay
- * in-object instead of spilling past an object literal's four slots into a second allocation.
- * The prototype inherits from nothing: an attribute named like an `Object.prototype` member
- * (`valueOf`, `constructor`, `__proto__`) is absent until set, like any other, and is stored as
- * an ordinary key.
- */
-const InstanceDict = function InstanceDict(this: InstanceDictObject, owner: object) {
-  this[DICT_OWNER] = owner;
-} as unknown as new (owner: object) => InstanceDictObject;
-InstanceDict.prototype = Object.create(null) as object;
-
-/** A new, empty dict owned by `owner`. */
-export function newDict(owner: object): InstanceDictObject {
-  return new InstanceDict(owner);
-}
-
-/**
- * The dict of `obj`, created when missing. A dict that belongs to another object (copied over
- * by `Object.assign` or spread) is replaced by a copy of its values, so the two never share.
- */
-export function ownDict(obj: object): InstanceDictObject {
-  const holder = obj as { [DICT_ATTR]?: InstanceDictObject };
-  const dict = holder[DICT_ATTR];
-  if (dict !== undefined && dict[DICT_OWNER] === obj) return dict;
-  const fresh = newDict(obj);
-  if (dict !== undefined) {
-    for (const key of Object.keys(dict)) fresh[key] = dict[key];
-    // A state copied along with the dict belongs to the other instance too.
-    const state = (obj as { [STATE_ATTR]?: { obj?: () => unknown } })[STATE_ATTR];
-    if (state !== undefined && state.obj?.() !== obj) delete (obj as { [STATE_ATTR]?: unknown })[STATE_ATTR];
-  }
-  // A plain assignment: defining it non-enumerable (so that `{ ...obj }` would not copy it) costs
-  // 20-40x more per instance in V8. A copy is harmless instead: the dict names its owner, and
-  // the state its instance, so neither is taken for the copy's own (see viewedInstance).
-  holder[DICT_ATTR] = fresh;
-  return fresh;
 }
 
 /**

@@ -26,7 +26,8 @@
  *
  * Collaborators: `instrumentation.ts` (managers, `newStateIfNone`), `lookups.ts`, `dispatch.ts`.
  */
-import { DICT_ATTR, MANAGER_ATTR, hasOwn, ownDict } from "./base.js";
+import { DIRTY_ATTR, MANAGER_ATTR, hasOwn } from "./base.js";
+import { markWritten } from "./slots.js";
 import { InvalidRequestError } from "./errors.js";
 import { defaultInstanceState, lookups } from "./lookups.js";
 import type { ClassManager } from "./instrumentation.js";
@@ -100,6 +101,12 @@ const frames: ConstructionFrame[] = [];
  * binding another decorator replaced): the nearest instrumented ancestor of `newTarget` is used.
  */
 export function beginConstruction(newTarget: Function | undefined, cls: Function | undefined, args: ArrayLike<unknown>): ConstructionFrame {
+  // The common case first: `new C()` of a class nobody listens to construct. `newTarget === cls`
+  // means this is the most-derived constructor, so there is no frame to join.
+  if (newTarget === cls && cls !== undefined) {
+    const manager = (cls as { [MANAGER_ATTR]?: ClassManager })[MANAGER_ATTR];
+    if (manager !== undefined && manager.class_ === cls && manager.framelessConstruction && noInitListeners(manager)) return FRAMELESS;
+  }
   const top = frames[frames.length - 1];
   if (top !== undefined && !top.entered && top.newTarget === newTarget && joinsAbove(top.lastClass, cls)) {
     top.depth++;
@@ -116,7 +123,7 @@ export function beginConstruction(newTarget: Function | undefined, cls: Function
 
 /**
  * The frame of constructions nobody listens to: a transformer-built, default-managed class whose
- * manager has no `init` / `initFailure` listeners needs no bookkeeping beyond creating the dict.
+ * manager has no `init` / `initFailure` listeners needs no bookkeeping beyond its dirty word.
  * Every constructor of the chain decides alike (they all see the same most-derived class).
  */
 const FRAMELESS = new ConstructionFrame();
@@ -124,7 +131,11 @@ const FRAMELESS = new ConstructionFrame();
 function isFrameless(owner: Function): boolean {
   if (!hasOwn(owner, MANAGER_ATTR)) return false;
   const manager = (owner as { [MANAGER_ATTR]?: ClassManager })[MANAGER_ATTR]!;
-  return manager.framelessConstruction && manager.dispatch.init.items.length === 0 && manager.dispatch.initFailure.items.length === 0;
+  return manager.framelessConstruction && noInitListeners(manager);
+}
+
+function noInitListeners(manager: ClassManager): boolean {
+  return manager.dispatch.init.items.length === 0 && manager.dispatch.initFailure.items.length === 0;
 }
 
 /** Frames no longer in use (constructions nest strictly, so a small pool serves them all). */
@@ -139,16 +150,16 @@ const pool: ConstructionFrame[] = [];
  */
 export function enterConstruction(instance: object, frame: ConstructionFrame): void {
   if (frame === FRAMELESS) {
-    if ((instance as { [DICT_ATTR]?: unknown })[DICT_ATTR] === undefined) ownDict(instance);
+    markWritten(instance);
     return;
   }
   if (frame.entered) return;
   frame.entered = true;
   frame.instance = instance;
   const manager = lookups.managerOfClass(frame.cls);
-  // The dict exists before the first field initializer, so every write takes the accessors'
-  // fast path (classes with a user-defined manager keep their values where it says).
-  if (manager.stateGetter() === defaultInstanceState) ownDict(instance);
+  // The dirty word exists before the first field initializer, so every write takes the
+  // accessors' fast path (classes with a user-defined manager keep their values where it says).
+  if (manager.stateGetter() === defaultInstanceState) markWritten(instance);
   const listeners = manager.dispatch.init.items;
   if (listeners.length > 0) {
     const state = stateOf(manager, instance);
@@ -267,7 +278,7 @@ export const runtimePathHooks: {
 export function enterPendingConstruction(instance: object): boolean {
   const top = frames[frames.length - 1];
   if (top === undefined || top.entered || top.newTarget === undefined) return false;
-  if (Object.getPrototypeOf(instance) !== top.newTarget.prototype || hasOwn(instance, DICT_ATTR)) return false;
+  if (Object.getPrototypeOf(instance) !== top.newTarget.prototype || hasOwn(instance, DIRTY_ATTR)) return false;
   enterConstruction(instance, top);
   return true;
 }

@@ -2,6 +2,7 @@
  * class-instrumentation runtime: SQLAlchemy-style class instrumentation for TypeScript.
  * Explicit named exports only; see API.md for the contract.
  */
+import * as construct from "./construct.js";
 export {
   NO_VALUE,
   NEVER_SET,
@@ -30,6 +31,7 @@ export {
   STATE_ATTR,
   MANAGER_ATTR,
   DICT_ATTR,
+  DIRTY_ATTR,
   type Sentinel,
   type PassiveFlag,
   type Class,
@@ -135,13 +137,17 @@ export {
   type MemberOf,
 } from "./events.js";
 export type { AttributeEventName, InstanceEventName, InstrumentationEventName } from "./dispatch.js";
-export {
-  beginConstruction,
-  enterConstruction,
-  failConstruction,
-  endConstruction,
-  type ConstructionFrame,
-} from "./construct.js";
+export type { ConstructionFrame } from "./construct.js";
+// Called by every generated constructor: exported as plain values (a re-export compiles to a
+// getter on the CommonJS exports object, one extra call per construction).
+/** Opens or joins the construction frame of a `new` (first statement of a generated constructor). */
+export const beginConstruction: typeof construct.beginConstruction = construct.beginConstruction;
+/** Enters the frame right after `super()`: fires `init` once per `new`. */
+export const enterConstruction: typeof construct.enterConstruction = construct.enterConstruction;
+/** Fires `initFailure` for the frame (the generated `catch` rethrows the error unchanged). */
+export const failConstruction: typeof construct.failConstruction = construct.failConstruction;
+/** Closes the frame when its last constructor returns (the generated `finally`). */
+export const endConstruction: typeof construct.endConstruction = construct.endConstruction;
 export { mapped, attribute, transient } from "./mapped.js";
 export { defineMapped, type MappedOptions, type AttributeOptions, type MappedAttributeSpec, type DefineMappedSpec } from "./define.js";
 export { loadedValues } from "./serialize.js";

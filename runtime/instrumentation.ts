@@ -16,7 +16,7 @@
  *   rewritten by the transformer or wrapped by `@mapped`, not for `registerClass` alone. For those,
  *   a state is created lazily, on first attribute access or `instanceState(obj)`.
  */
-import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, className, describeValue, unknownAttributeMessage, emitWarning, hasOwn, isSubclass, ownDict, type Class, type PassiveFlag } from "./base.js";
+import { MANAGER_ATTR, STATE_ATTR, DICT_ATTR, DIRTY_ATTR, SELF_ATTR, className, describeValue, unknownAttributeMessage, emitWarning, hasOwn, isSubclass, type Class, type PassiveFlag } from "./base.js";
 import {
   type ListenerEntry,
   InstanceDispatch,
@@ -27,6 +27,7 @@ import {
 } from "./dispatch.js";
 import { ArgumentError, InvalidRequestError, ReservedAttributeError } from "./errors.js";
 import { lookups, defaultOptManagerOfClass, defaultInstanceState, defaultInstanceDict, unmappedClass } from "./lookups.js";
+import { readSlot } from "./slots.js";
 import { InstanceState } from "./state.js";
 import type { AttributeImpl, InstrumentedAttribute } from "./attributes.js";
 import { accessorFor } from "./accessors.js";
@@ -224,6 +225,14 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     return defaultInstanceDict;
   }
 
+  /**
+   * @internal Whether instances keep their values in slots on themselves (the default storage,
+   * see `slots.ts`); false when a custom manager finds states or dicts elsewhere.
+   */
+  storesInSlots(): boolean {
+    return this.stateGetter() === defaultInstanceState && this.dictGetter() === defaultInstanceDict;
+  }
+
   /** Adds an attribute to this manager and, propagated, to every subclass manager. */
   instrumentAttribute(key: string, attr: InstrumentedAttribute<T>, propagated = false): void {
     checkReserved(key, this.class_);
@@ -345,18 +354,22 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
    * state for an instance that already holds values records them as pending additions.
    */
   setupInstance(instance: T, state?: InstanceState<T>): InstanceState<T> {
-    const dict = ownDict(instance);
     const s = state ?? new InstanceState<T>(instance, this);
     s.attach(instance);
-    // Plain assignment for speed (see ownDict); a copy made by `{ ...obj }` carries it inertly.
-    (instance as { [STATE_ATTR]?: InstanceState<T> })[STATE_ATTR] = s;
-    if (state === undefined) s.adoptPendingValues(dict);
+    // Non-enumerable, so `{ ...obj }`, `Object.assign` and clones never carry the state. Defining
+    // it costs more than an assignment, but a state is made once per instance, on first need.
+    Object.defineProperty(instance, STATE_ATTR, { value: s, writable: true, configurable: true, enumerable: false });
+    if (this.storesInSlots() && !hasOwn(instance, SELF_ATTR)) {
+      Object.defineProperty(instance, SELF_ATTR, { value: instance, writable: false, configurable: true, enumerable: false });
+    }
+    if (state === undefined) s.adoptPendingValues(instance);
+    else s.syncDirtyWord(instance);
     return s;
   }
 
   /** Removes the instance's state. */
   teardownInstance(instance: T): void {
-    delete (instance as { [STATE_ATTR]?: unknown })[STATE_ATTR];
+    if (hasOwn(instance, STATE_ATTR)) (instance as { [STATE_ATTR]?: unknown })[STATE_ATTR] = undefined;
   }
 
   /** Whether the instance has a state. */
@@ -481,7 +494,7 @@ function warnDeferredScalarLoader(): void {
 }
 
 function checkReserved(key: PropertyKey, cls: Function): void {
-  if (key === STATE_ATTR || key === MANAGER_ATTR || key === DICT_ATTR) {
+  if (key === STATE_ATTR || key === MANAGER_ATTR || key === DICT_ATTR || key === DIRTY_ATTR || key === SELF_ATTR) {
     throw new ReservedAttributeError(
       `${String(key)}: requested attribute name on ${className(cls)} conflicts with the instrumentation attribute ` +
         `of the same name; choose another name.`,
@@ -506,9 +519,9 @@ function keepValuesReadable(cls: Function, keys: readonly string[], getDict: Dic
       configurable: true,
       enumerable: false,
       get(this: object) {
-        const holder = this as { [DICT_ATTR]?: Record<PropertyKey, unknown> };
-        const dict = holder[DICT_ATTR] !== undefined ? getDict(this) : undefined;
-        return dict !== undefined && Object.prototype.hasOwnProperty.call(dict, key) ? dict[key] : undefined;
+        if (getDict === defaultInstanceDict) return readSlot(this, key);
+        const dict = getDict(this) as Record<PropertyKey, unknown> | undefined;
+        return dict !== undefined && dict !== null && key in dict ? dict[key] : undefined;
       },
       set(this: object, value: unknown) {
         Object.defineProperty(this, key, { value, writable: true, enumerable: true, configurable: true });

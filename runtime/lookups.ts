@@ -4,7 +4,8 @@
  * imported name, so every internal caller goes through the one mutable {@link lookups} holder;
  * the extension swaps its members and {@link installDefaultLookups} puts the defaults back.
  */
-import { MANAGER_ATTR, STATE_ATTR, className, hasOwn, ownDict } from "./base.js";
+import { MANAGER_ATTR, STATE_ATTR, className, hasOwn } from "./base.js";
+import { slotDict } from "./slots.js";
 import { UnmappedClassError } from "./errors.js";
 import type { ClassManager } from "./instrumentation.js";
 import type { InstanceState } from "./state.js";
@@ -54,9 +55,9 @@ export function defaultInstanceState(obj: object): InstanceState | undefined {
   return state !== undefined && state.obj() === obj ? state : undefined;
 }
 
-/** Default: the dict stored on the instance (created when missing). */
+/** Default: the view of the values stored on the instance (see `slots.ts`). */
 export function defaultInstanceDict(obj: object): Record<string, unknown> {
-  return ownDict(obj);
+  return slotDict(obj);
 }
 
 const defaults: Lookups = {

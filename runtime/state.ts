@@ -10,6 +10,7 @@
  * generated setters skip all bookkeeping for an attribute that is already modified.
  */
 import {
+  SELF_ATTR,
   ATTR_WAS_SET,
   NO_VALUE,
   PASSIVE_NO_INITIALIZE,
@@ -29,6 +30,7 @@ import type { AttributeImpl, CollectionAttributeImpl } from "./attributes.js";
 import type { History } from "./history.js";
 import type { IdentityMap } from "./identity.js";
 import { adapterOf } from "./collections.js";
+import { ABSENT, dirtyWord, hasSlot, setDirtyWord } from "./slots.js";
 
 const EMPTY_MAP: ReadonlyMap<string, unknown> = new Map();
 
@@ -89,6 +91,79 @@ export interface ChangedKeys<K extends string = string> {
   readonly collections: readonly K[];
 }
 
+/**
+ * @internal The committed ("before") values of one instance's changed attributes in one commit cycle: a
+ * `Map`'s interface over one flat `[key, value, key, value, ...]` array. A cycle changes a few
+ * attributes, so a linear scan beats hashing, and recording the first change after a commit
+ * costs two small allocations instead of a hash table.
+ */
+export class CommittedValues implements ReadonlyMap<string, unknown> {
+  private readonly flat: unknown[] = [];
+
+  /** Number of recorded keys. */
+  get size(): number {
+    return this.flat.length >> 1;
+  }
+
+  private indexOf(key: string): number {
+    const entries = this.flat;
+    for (let i = 0; i < entries.length; i += 2) if (entries[i] === key) return i;
+    return -1;
+  }
+
+  has(key: string): boolean {
+    return this.indexOf(key) >= 0;
+  }
+
+  get(key: string): unknown {
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.flat[i + 1];
+  }
+
+  /** Records `value` for `key` (replacing a recorded one). */
+  set(key: string, value: unknown): this {
+    const i = this.indexOf(key);
+    if (i < 0) this.flat.push(key, value);
+    else this.flat[i + 1] = value;
+    return this;
+  }
+
+  /** Forgets `key`; returns whether it was recorded. */
+  delete(key: string): boolean {
+    const i = this.indexOf(key);
+    if (i < 0) return false;
+    this.flat.splice(i, 2);
+    return true;
+  }
+
+  *keys(): MapIterator<string> {
+    const entries = this.flat;
+    for (let i = 0; i < entries.length; i += 2) yield entries[i] as string;
+  }
+
+  *values(): MapIterator<unknown> {
+    const entries = this.flat;
+    for (let i = 0; i < entries.length; i += 2) yield entries[i + 1];
+  }
+
+  private *pairs(): MapIterator<[string, unknown]> {
+    const entries = this.flat;
+    for (let i = 0; i < entries.length; i += 2) yield [entries[i] as string, entries[i + 1]];
+  }
+
+  entries(): MapIterator<[string, unknown]> {
+    return this.pairs();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, unknown]> {
+    return this.pairs();
+  }
+
+  forEach(callback: (value: unknown, key: string, map: ReadonlyMap<string, unknown>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.pairs()) callback.call(thisArg, value, key, this);
+  }
+}
+
 /** Tracking state of one instance: the instance dict, committed values, expiry, loaders. */
 export class InstanceState<T extends object = object> {
   /** The manager of the instance's class. */
@@ -96,9 +171,7 @@ export class InstanceState<T extends object = object> {
   /** The instance's actual class. */
   readonly class_: Class<T>;
   /** @internal Committed values of changed attributes; `null` until the first change. */
-  committed: Map<string, unknown> | null = null;
-  /** @internal Fast-path bits of the impls that have a committed entry. */
-  dirtyBits = 0;
+  committed: CommittedValues | null = null;
   /** Whether any attribute changed since the last commit. */
   modified = false;
   /** Whether the whole instance was expired and not committed since. */
@@ -139,27 +212,70 @@ export class InstanceState<T extends object = object> {
   }
 
   /**
-   * @internal Records, for a state created after the instance already received values, what
-   * SQLAlchemy would have recorded at each of those first sets: no previous value.
+   * @internal Fast-path bits of the impls that have a committed entry. They live on the instance
+   * (its dirty word, see `slots.ts`), where the generated setters test them.
    */
-  adoptPendingValues(dict: Record<string, unknown>): void {
-    let any = false;
-    for (const [key, attr] of this.manager) {
-      if (!(key in dict) || attr.impl === undefined || !attr.impl.sendModifiedEvents) continue;
-      (this.committed ??= new Map()).set(key, NO_VALUE);
-      this.dirtyBits |= attr.impl.bit;
-      any = true;
-    }
-    if (any) this.modified = true;
+  get dirtyBits(): number {
+    const obj = this.obj();
+    return obj === undefined ? 0 : dirtyWord(obj);
+  }
+
+  set dirtyBits(bits: number) {
+    const obj = this.obj();
+    if (obj !== undefined && this.manager.storesInSlots()) setDirtyWord(obj, bits);
   }
 
   /**
-   * @internal The generated setters' first-change path: records `old` as the committed value of
-   * `impl`'s attribute (exactly what `modifiedEvent` does for a plain scalar without listeners).
+   * @internal Records, for a state created after the instance already received values, what
+   * SQLAlchemy would have recorded at each of those first sets: no previous value. From now on the
+   * instance's dirty word holds this state's fast-path bits.
+   */
+  adoptPendingValues(obj: T): void {
+    let any = false;
+    let bits = 0;
+    for (const [key, attr] of this.manager) {
+      if (attr.impl === undefined || !attr.impl.sendModifiedEvents || !hasSlot(obj, key)) continue;
+      (this.committed ??= new CommittedValues()).set(key, NO_VALUE);
+      bits |= attr.impl.bit;
+      any = true;
+    }
+    if (this.manager.storesInSlots()) setDirtyWord(obj, bits);
+    if (any) this.modified = true;
+  }
+
+  /** @internal Puts this state's fast-path bits into `obj`'s dirty word (a state attached to another object). */
+  syncDirtyWord(obj: T): void {
+    let bits = 0;
+    if (!this.manager.storesInSlots()) return;
+    if (this.committed !== null) for (const key of this.committed.keys()) bits |= this.manager.get(key)?.impl?.bit ?? 0;
+    setDirtyWord(obj, bits);
+  }
+
+  /**
+   * @internal The generated setters' path for a plain attribute whose bit is clear: records the
+   * old value (the first change since the last commit), then stores `value` in `slot`. Returns
+   * false, doing nothing, when `obj` is not this state's instance (a Proxy of it, an object
+   * inheriting from it) or the attribute has no fast path: the caller takes the slow path.
+   */
+  writeFirst(impl: AttributeImpl, obj: object, slot: symbol, value: unknown): boolean {
+    const bit = impl.fastBit;
+    if (bit === 0 || (obj as { [SELF_ATTR]?: object })[SELF_ATTR] !== obj) return false;
+    const holder = obj as Record<PropertyKey, unknown>;
+    if ((dirtyWord(obj) & bit) === 0) {
+      const old = holder[slot];
+      this.recordFirst(impl, old === ABSENT || (old === undefined && !(slot in holder)) ? NO_VALUE : old, obj as T);
+    }
+    holder[slot] = value;
+    return true;
+  }
+
+  /**
+   * @internal The first-change bookkeeping of a plain attribute: records `old` as the committed
+   * value of `impl`'s attribute (exactly what `modifiedEvent` does for a plain scalar without listeners).
    */
   recordFirst(impl: AttributeImpl, old: unknown, obj: T): void {
-    (this.committed ??= new Map()).set(impl.key, old);
-    this.dirtyBits |= impl.bit;
+    (this.committed ??= new CommittedValues()).set(impl.key, old);
+    setDirtyWord(obj, dirtyWord(obj) | impl.bit);
     if (this.extra !== null) {
       const lkv = this.extra.lastKnownValues;
       if (lkv !== null && lkv.has(impl.key)) lkv.set(impl.key, NO_VALUE);
@@ -330,7 +446,7 @@ export class InstanceState<T extends object = object> {
             previous = impl.copy(previous);
           }
         }
-        (committed ?? (this.committed = new Map())).set(key, previous);
+        (committed ?? (this.committed = new CommittedValues())).set(key, previous);
         this.dirtyBits |= impl.bit;
       }
       const lkv = this.extra?.lastKnownValues;

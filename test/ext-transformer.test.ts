@@ -74,7 +74,8 @@ console.log("tags history:", JSON.stringify([t.added, t.unchanged, t.deleted]));
 console.log("events:", inits.join("; "));
 const p = new Plain();
 console.log("plain state created lazily:", managerOfClass(Plain).hasState(p) === false);
-console.log("plain uses the runtime dict slot:", DICT_ATTR in p && instanceDict(p) === (p as unknown as Record<symbol, unknown>)[DICT_ATTR]);
+console.log("plain keeps its values in slots:", !(DICT_ATTR in p) && (p as unknown as Record<symbol, unknown>)[Symbol.for("class-instrumentation.slot:name")] === "p" && instanceDict(p).name === "p");
+console.log("custom-managed instance has no slots:", Object.getOwnPropertySymbols(a).every((s) => !String(s.description).startsWith("class-instrumentation.")));
 `;
 
 const expected = [
@@ -87,7 +88,8 @@ const expected = [
   'tags history: [["vip"],[],[]]',
   'events: ["ada"]; balance NO_VALUE -> 0; balance 0 -> 10',
   "plain state created lazily: true",
-  "plain uses the runtime dict slot: true",
+  "plain keeps its values in slots: true",
+  "custom-managed instance has no slots: true",
 ];
 
 test("a transformer-built @mapped class with __sa_instrumentation_manager__ is instrumented through its manager", (t) => {

@@ -13,8 +13,8 @@ const runtimeDir = path.resolve(__dirname, "..", "runtime");
 
 /** Layer of each runtime module (lower layers must not import higher ones). */
 const LAYERS: ReadonlyArray<readonly string[]> = [
-  // 0 foundation: constants, errors, the accessor template (no imports at all)
-  ["base", "errors", "accessor-template"],
+  // 0 foundation: constants, errors, the accessor template, slot storage (importing only base)
+  ["base", "errors", "accessor-template", "slots"],
   // 1 replaceable lookups and listener storage
   ["lookups", "dispatch"],
   // 2 construction frames, instance lookups

@@ -1,0 +1,153 @@
+/**
+ * Instance storage of default-managed classes: each attribute's value lives on the instance
+ * itself, under a per-attribute symbol key (its slot), next to one small integer (the dirty word,
+ * under {@link DIRTY_ATTR}) that tells the generated setters which writes need no bookkeeping.
+ * There is no separate dict object: `instanceDict(obj)` / `state.dict` is a view of the slots
+ * ({@link slotDict}) with the semantics of SQLAlchemy's instance dict (a key is absent when not
+ * loaded; `delete` makes it absent again).
+ *
+ * A slot holds the value, or {@link ABSENT} once a loaded value was removed (expiry, delete):
+ * slots are never deleted from the instance, which would send it to V8's dictionary mode. A slot
+ * never assigned is absent too.
+ *
+ * The dirty word is `undefined` before the first write, `-1` while the instance has no state (a
+ * new object being filled in: every write is a plain store, and the state created later records
+ * the values as pending additions), and afterwards the state's fast-path bits: bit `impl.bit` set
+ * means the attribute's committed value is already recorded, so a write is a plain store.
+ *
+ * Imports nothing but `base.ts`: every layer may use it.
+ */
+import { DIRTY_ATTR } from "./base.js";
+
+/** The value of a slot whose loaded value was removed (expired or deleted): reads as absent. */
+export const ABSENT: unknown = Object.freeze({ toString: () => "ABSENT" });
+
+const SLOT_PREFIX = "class-instrumentation.slot:";
+const slots = new Map<string, symbol>();
+
+/**
+ * The slot key of attribute `key`: a registered symbol, the same for every class (a subclass
+ * stores an inherited attribute where its base does) and for every copy of the runtime loaded in
+ * one process.
+ */
+export function slotKey(key: string): symbol {
+  let slot = slots.get(key);
+  if (slot === undefined) {
+    slot = Symbol.for(SLOT_PREFIX + key);
+    slots.set(key, slot);
+  }
+  return slot;
+}
+
+/** The attribute key of a slot symbol, or `undefined` for any other symbol. */
+export function keyOfSlot(symbol: symbol): string | undefined {
+  const name = Symbol.keyFor(symbol);
+  return name !== undefined && name.startsWith(SLOT_PREFIX) ? name.slice(SLOT_PREFIX.length) : undefined;
+}
+
+type Slots = Record<PropertyKey, unknown>;
+
+/** Whether `obj` holds a loaded value for `key`. */
+export function hasSlot(obj: object, key: string): boolean {
+  const slot = slotKey(key);
+  return slot in obj && (obj as Slots)[slot] !== ABSENT;
+}
+
+/** The loaded value of `key` on `obj`, or `undefined` when absent (check with {@link hasSlot}). */
+export function readSlot(obj: object, key: string): unknown {
+  const value = (obj as Slots)[slotKey(key)];
+  return value === ABSENT ? undefined : value;
+}
+
+/** Stores `value` as the loaded value of `key` (no tracking: the caller did the bookkeeping). */
+export function writeSlot(obj: object, key: string, value: unknown): void {
+  (obj as Slots)[slotKey(key)] = value;
+}
+
+/** Makes `key` absent on `obj`; returns whether it held a value. */
+export function clearSlot(obj: object, key: string): boolean {
+  const slot = slotKey(key);
+  if (!(slot in obj) || (obj as Slots)[slot] === ABSENT) return false;
+  (obj as Slots)[slot] = ABSENT;
+  return true;
+}
+
+/** The keys with a loaded value on `obj`, in the order their slots were created. */
+export function loadedKeys(obj: object): string[] {
+  const keys: string[] = [];
+  for (const symbol of Object.getOwnPropertySymbols(obj)) {
+    const key = keyOfSlot(symbol);
+    if (key !== undefined && (obj as Slots)[symbol] !== ABSENT) keys.push(key);
+  }
+  return keys;
+}
+
+/** Marks a stateless instance as written to (every later write of a plain attribute is a store). */
+export function markWritten(obj: object): void {
+  const holder = obj as { [DIRTY_ATTR]?: number };
+  if (holder[DIRTY_ATTR] === undefined) holder[DIRTY_ATTR] = -1;
+}
+
+/** The dirty word of `obj` (0 before the first write). */
+export function dirtyWord(obj: object): number {
+  return (obj as { [DIRTY_ATTR]?: number })[DIRTY_ATTR] ?? 0;
+}
+
+/** Sets the dirty word of `obj`. */
+export function setDirtyWord(obj: object, bits: number): void {
+  (obj as { [DIRTY_ATTR]?: number })[DIRTY_ATTR] = bits;
+}
+
+/** Proxy handler of a slot view; the target is an empty null-prototype object. */
+class SlotView implements ProxyHandler<Slots> {
+  constructor(private readonly obj: object) {}
+
+  get(_target: Slots, key: PropertyKey): unknown {
+    return typeof key === "string" ? readSlot(this.obj, key) : undefined;
+  }
+
+  set(_target: Slots, key: PropertyKey, value: unknown): boolean {
+    if (typeof key === "string") writeSlot(this.obj, key, value);
+    return true;
+  }
+
+  has(_target: Slots, key: PropertyKey): boolean {
+    return typeof key === "string" && hasSlot(this.obj, key);
+  }
+
+  deleteProperty(_target: Slots, key: PropertyKey): boolean {
+    if (typeof key === "string") clearSlot(this.obj, key);
+    return true;
+  }
+
+  defineProperty(_target: Slots, key: PropertyKey, descriptor: PropertyDescriptor): boolean {
+    if (typeof key !== "string" || !("value" in descriptor)) return false;
+    writeSlot(this.obj, key, descriptor.value);
+    return true;
+  }
+
+  ownKeys(): string[] {
+    return loadedKeys(this.obj);
+  }
+
+  getOwnPropertyDescriptor(_target: Slots, key: PropertyKey): PropertyDescriptor | undefined {
+    if (typeof key !== "string" || !hasSlot(this.obj, key)) return undefined;
+    return { value: readSlot(this.obj, key), writable: true, enumerable: true, configurable: true };
+  }
+}
+
+const views = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * The instance dict of a default-managed instance: a live view of its slots that behaves as a
+ * plain object (get, set, `in`, `delete`, `Object.keys`, spread). One per instance, made on first
+ * use; the hot paths never go through it.
+ */
+export function slotDict(obj: object): Record<string, unknown> {
+  let view = views.get(obj);
+  if (view === undefined) {
+    view = new Proxy(Object.create(null) as Slots, new SlotView(obj)) as Record<string, unknown>;
+    views.set(obj, view);
+  }
+  return view;
+}
