@@ -6,12 +6,14 @@
  *
  * The generated pair works on the instance's own slot for the attribute (see `slots.ts`):
  * - read: one load; a loaded value (anything but `undefined` and `ABSENT`) is returned as is;
- * - write: a load of the instance's dirty word and a test of the attribute's fast bit; when set
+ * - write: a load of the instance's dirty word and a test of the descriptor's fast bit; when set
  *   (a new object being filled in, or an attribute already changed since the last commit), a
  *   plain store;
- * - first write of a plain attribute after a commit: the state records the old value, then stores.
- * Anything else (listeners, collections, parent tracking, active history, loaders, defaults,
- * writes through a Proxy of the instance) takes the slow path through the attribute's impl.
+ * - any other write goes out of line, to `firstSet`: the first write of a plain attribute after a
+ *   commit is recorded by the state (old value kept, then stored); everything else (listeners,
+ *   collections, parent tracking, active history, writes through a Proxy of the instance) takes
+ *   the slow path through the attribute's impl. A read of anything else (loaders, defaults) does.
+ * The pair stays small so that V8 inlines all of a class's setters into its constructor.
  *
  * Not part of the public API (not exported by the package entry points): the emitted code is an
  * implementation detail.
@@ -19,12 +21,11 @@
 
 /** What a generated accessor factory receives as `rt` (opaque to users: the transformer's output passes it through). */
 export interface AccessorRuntime {
-  readonly STATE: symbol;
   readonly DIRTY: symbol;
   readonly ABSENT: unknown;
   readonly slotKey: (key: string) => symbol;
   readonly slowGet: (obj: object, attr: never) => unknown;
-  readonly slowSet: (obj: object, attr: never, value: unknown) => void;
+  readonly firstSet: (obj: object, attr: never, slot: symbol, value: unknown) => void;
 }
 
 /** Builds the accessor descriptor of one attribute (the factories the transformer emits; not meant to be written by hand). */
@@ -44,20 +45,15 @@ export function accessorSource(key: string, sourceUrl?: string): string {
   // feedback) between same-named attributes of different classes; it also names them in profiles.
   const url = sourceUrl === undefined ? "" : `\n  //# sourceURL=${sourceUrl.replace(/[\s]/g, "_")}`;
   return `
-  const STATE = rt.STATE, DIRTY = rt.DIRTY, ABSENT = rt.ABSENT, S = rt.slotKey(${k}), slowGet = rt.slowGet, slowSet = rt.slowSet;
+  const DIRTY = rt.DIRTY, ABSENT = rt.ABSENT, S = rt.slotKey(${k}), slowGet = rt.slowGet, firstSet = rt.firstSet;
   function get() {
     const v = this[S];
     if (v !== undefined && v !== ABSENT) return v;
     return slowGet(this, attr);
   }
   function set(v) {
-    const i = attr.impl;
-    if (i !== undefined) {
-      const d = this[DIRTY];
-      if ((d & i.fastBit) !== 0) { this[S] = v; return; }
-      if (d !== undefined) { const s = this[STATE]; if (s !== undefined && s.writeFirst(i, this, S, v)) return; }
-    }
-    slowSet(this, attr, v);
+    if ((this[DIRTY] & attr.fastBit) !== 0) { this[S] = v; return; }
+    firstSet(this, attr, S, v);
   }
   get.instrumented = true;
   return { get, set, configurable: true, enumerable: false };${url}`;

@@ -48,7 +48,7 @@ export function slowSet(obj: object, attr: InstrumentedAttribute, value: unknown
         markWritten(obj);
         return;
       }
-    } else if (state.writeFirst(impl, obj, slotKey(attr.key), value)) {
+    } else if (state.writeFirst(attr, obj, slotKey(attr.key), value)) {
       return;
     }
   }
@@ -60,14 +60,23 @@ function isDefaultManaged(obj: object): boolean {
   return managerForInstance(obj).storesInSlots();
 }
 
+/**
+ * @internal The generated setters' out-of-line path: the first write of a plain attribute since
+ * the last commit is recorded by the instance's own state; anything else goes to {@link slowSet}.
+ */
+export function firstSet(obj: object, attr: InstrumentedAttribute, slot: symbol, value: unknown): void {
+  const state = (obj as { [STATE_ATTR]?: InstanceState })[STATE_ATTR];
+  if (state !== undefined && state.writeFirst(attr, obj, slot, value)) return;
+  slowSet(obj, attr, value);
+}
+
 /** @internal The runtime handed to every accessor factory. */
 export const accessorRuntime: AccessorRuntime = Object.freeze({
-  STATE: STATE_ATTR,
   DIRTY: DIRTY_ATTR,
   ABSENT,
   slotKey,
   slowGet: slowGet as AccessorRuntime["slowGet"],
-  slowSet: slowSet as AccessorRuntime["slowSet"],
+  firstSet: firstSet as AccessorRuntime["firstSet"],
 });
 
 let accessorCount = 0;
@@ -129,19 +138,11 @@ export function closureAccessor(attr: InstrumentedAttribute): PropertyDescriptor
     return slowGet(this, attr);
   };
   const set = function (this: Record<PropertyKey, unknown>, v: unknown): void {
-    const i = attr.impl;
-    if (i !== undefined) {
-      const d = this[DIRTY_ATTR] as number | undefined;
-      if (((d as number) & i.fastBit) !== 0) {
-        this[slot] = v;
-        return;
-      }
-      if (d !== undefined) {
-        const s = this[STATE_ATTR] as InstanceState | undefined;
-        if (s !== undefined && s.writeFirst(i, this, slot, v)) return;
-      }
+    if (((this[DIRTY_ATTR] as number) & attr.fastBit) !== 0) {
+      this[slot] = v;
+      return;
     }
-    slowSet(this, attr, v);
+    firstSet(this, attr, slot, v);
   };
   (get as { instrumented?: boolean }).instrumented = true;
   return { get, set, configurable: true, enumerable: false };

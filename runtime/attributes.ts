@@ -133,7 +133,7 @@ export abstract class AttributeImpl {
 
   set bit(value: number) {
     this.bitValue = value;
-    this.fastBit = this.plain ? value : 0;
+    this.publishFastBit();
   }
 
   /** @internal True when a set may skip listeners: none registered and history is recorded. */
@@ -143,7 +143,21 @@ export abstract class AttributeImpl {
 
   set plainSet(value: boolean) {
     this.plain = value;
-    this.fastBit = value ? this.bitValue : 0;
+    this.publishFastBit();
+  }
+
+  private holders: InstrumentedAttribute[] | null = null;
+
+  /** @internal Registers a descriptor whose `fastBit` mirrors this impl's. */
+  addHolder(attr: InstrumentedAttribute): void {
+    if (this.holders === null) this.holders = [];
+    if (!this.holders.includes(attr)) this.holders.push(attr);
+  }
+
+  private publishFastBit(): void {
+    this.fastBit = this.plain ? this.bitValue : 0;
+    // Field initializers of subclasses have not run when the base constructor refreshes flags.
+    if (this.holders) for (const attr of this.holders) if (attr.impl === this) attr.fastBit = this.fastBit;
   }
   /** Token of `flagModified`. */
   readonly modifiedToken: AttributeEventToken;
@@ -826,8 +840,23 @@ export class InstrumentedAttribute<T extends object = object, V = unknown> {
   readonly class_: Class<T>;
   /** The attribute name. */
   readonly key: string;
+  private implValue: AttributeImpl | undefined = undefined;
+  /**
+   * @internal The bit the generated setters test in an instance's dirty word: its impl's
+   * `fastBit` (0 without an impl), kept here so that a write loads one field of the descriptor.
+   */
+  fastBit = 0;
+
   /** The behaviour; set once registration completes. */
-  impl: AttributeImpl | undefined = undefined;
+  get impl(): AttributeImpl | undefined {
+    return this.implValue;
+  }
+
+  set impl(impl: AttributeImpl | undefined) {
+    this.implValue = impl;
+    this.fastBit = impl === undefined ? 0 : impl.fastBit;
+    impl?.addHolder(this as unknown as InstrumentedAttribute);
+  }
   /** The attribute's event listeners. */
   readonly dispatch: AttributeDispatch = new AttributeDispatch();
   /** @internal Phantom marker of the value type. */

@@ -107,6 +107,12 @@ export function beginConstruction(newTarget: Function | undefined, cls: Function
     const manager = (cls as { [MANAGER_ATTR]?: ClassManager })[MANAGER_ATTR];
     if (manager !== undefined && manager.class_ === cls && manager.framelessConstruction && noInitListeners(manager)) return FRAMELESS;
   }
+  return beginFramed(newTarget, cls, args);
+}
+
+// The exported protocol functions stay small, their bookkeeping out of line: V8 inlines them,
+// and the setters of the fields they surround, into the constructor (within its inlining budget).
+function beginFramed(newTarget: Function | undefined, cls: Function | undefined, args: ArrayLike<unknown>): ConstructionFrame {
   const top = frames[frames.length - 1];
   if (top !== undefined && !top.entered && top.newTarget === newTarget && joinsAbove(top.lastClass, cls)) {
     top.depth++;
@@ -149,10 +155,11 @@ const pool: ConstructionFrame[] = [];
  * where `init` is dispatched before the guarded call).
  */
 export function enterConstruction(instance: object, frame: ConstructionFrame): void {
-  if (frame === FRAMELESS) {
-    markWritten(instance);
-    return;
-  }
+  if (frame === FRAMELESS) markWritten(instance);
+  else enterFramed(instance, frame);
+}
+
+function enterFramed(instance: object, frame: ConstructionFrame): void {
   if (frame.entered) return;
   frame.entered = true;
   frame.instance = instance;
@@ -198,7 +205,11 @@ export function failConstruction(frame: ConstructionFrame, error: unknown): void
 
 /** In the `finally` of an instrumented constructor: closes the frame when its last constructor returns. */
 export function endConstruction(frame: ConstructionFrame): void {
-  if (frame === FRAMELESS || --frame.depth > 0) return;
+  if (frame !== FRAMELESS) endFramed(frame);
+}
+
+function endFramed(frame: ConstructionFrame): void {
+  if (--frame.depth > 0) return;
   if (frames[frames.length - 1] === frame) frames.pop();
   else {
     const index = frames.lastIndexOf(frame);

@@ -92,63 +92,102 @@ export interface ChangedKeys<K extends string = string> {
 }
 
 /**
- * @internal The committed ("before") values of one instance's changed attributes in one commit cycle: a
- * `Map`'s interface over one flat `[key, value, key, value, ...]` array. A cycle changes a few
- * attributes, so a linear scan beats hashing, and recording the first change after a commit
- * costs two small allocations instead of a hash table.
+ * @internal The committed ("before") values of one instance's changed attributes in one commit
+ * cycle, behind a `Map`'s interface. A cycle changes a few attributes, so the first two entries
+ * sit in fields of the record itself and the rest in a flat `[key, value, ...]` array: recording
+ * the first change after a commit is one small allocation, and a linear scan beats hashing.
  */
 export class CommittedValues implements ReadonlyMap<string, unknown> {
-  private readonly flat: unknown[] = [];
+  private k0: string | undefined = undefined;
+  private v0: unknown = undefined;
+  private k1: string | undefined = undefined;
+  private v1: unknown = undefined;
+  private more: unknown[] | null = null;
 
   /** Number of recorded keys. */
   get size(): number {
-    return this.flat.length >> 1;
-  }
-
-  private indexOf(key: string): number {
-    const entries = this.flat;
-    for (let i = 0; i < entries.length; i += 2) if (entries[i] === key) return i;
-    return -1;
+    return (this.k0 === undefined ? 0 : 1) + (this.k1 === undefined ? 0 : 1) + (this.more === null ? 0 : this.more.length >> 1);
   }
 
   has(key: string): boolean {
-    return this.indexOf(key) >= 0;
+    return this.k0 === key || this.k1 === key || (this.more !== null && this.indexInMore(key) >= 0);
   }
 
   get(key: string): unknown {
-    const i = this.indexOf(key);
-    return i < 0 ? undefined : this.flat[i + 1];
+    if (this.k0 === key) return this.v0;
+    if (this.k1 === key) return this.v1;
+    if (this.more === null) return undefined;
+    const i = this.indexInMore(key);
+    return i < 0 ? undefined : this.more[i + 1];
   }
 
   /** Records `value` for `key` (replacing a recorded one). */
   set(key: string, value: unknown): this {
-    const i = this.indexOf(key);
-    if (i < 0) this.flat.push(key, value);
-    else this.flat[i + 1] = value;
+    if (this.k0 === key || this.k0 === undefined) {
+      this.k0 = key;
+      this.v0 = value;
+    } else if (this.k1 === key || this.k1 === undefined) {
+      this.k1 = key;
+      this.v1 = value;
+    } else {
+      const more = (this.more ??= []);
+      const i = this.indexInMore(key);
+      if (i < 0) more.push(key, value);
+      else more[i + 1] = value;
+    }
     return this;
   }
 
-  /** Forgets `key`; returns whether it was recorded. */
+  /** Forgets `key`; returns whether it was recorded. Later entries move up, keeping their order. */
   delete(key: string): boolean {
-    const i = this.indexOf(key);
+    if (this.k0 === key) {
+      this.k0 = this.k1;
+      this.v0 = this.v1;
+      this.shiftIntoSecond();
+      return true;
+    }
+    if (this.k1 === key) {
+      this.shiftIntoSecond();
+      return true;
+    }
+    if (this.more === null) return false;
+    const i = this.indexInMore(key);
     if (i < 0) return false;
-    this.flat.splice(i, 2);
+    this.more.splice(i, 2);
     return true;
   }
 
-  *keys(): MapIterator<string> {
-    const entries = this.flat;
-    for (let i = 0; i < entries.length; i += 2) yield entries[i] as string;
+  private shiftIntoSecond(): void {
+    const more = this.more;
+    if (more !== null && more.length > 0) {
+      this.k1 = more[0] as string;
+      this.v1 = more[1];
+      more.splice(0, 2);
+    } else {
+      this.k1 = undefined;
+      this.v1 = undefined;
+    }
   }
 
-  *values(): MapIterator<unknown> {
-    const entries = this.flat;
-    for (let i = 0; i < entries.length; i += 2) yield entries[i + 1];
+  private indexInMore(key: string): number {
+    const more = this.more!;
+    for (let i = 0; i < more.length; i += 2) if (more[i] === key) return i;
+    return -1;
   }
 
   private *pairs(): MapIterator<[string, unknown]> {
-    const entries = this.flat;
-    for (let i = 0; i < entries.length; i += 2) yield [entries[i] as string, entries[i + 1]];
+    if (this.k0 !== undefined) yield [this.k0, this.v0];
+    if (this.k1 !== undefined) yield [this.k1, this.v1];
+    const more = this.more;
+    if (more !== null) for (let i = 0; i < more.length; i += 2) yield [more[i] as string, more[i + 1]];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [key] of this.pairs()) yield key;
+  }
+
+  *values(): MapIterator<unknown> {
+    for (const [, value] of this.pairs()) yield value;
   }
 
   entries(): MapIterator<[string, unknown]> {
@@ -257,9 +296,10 @@ export class InstanceState<T extends object = object> {
    * false, doing nothing, when `obj` is not this state's instance (a Proxy of it, an object
    * inheriting from it) or the attribute has no fast path: the caller takes the slow path.
    */
-  writeFirst(impl: AttributeImpl, obj: object, slot: symbol, value: unknown): boolean {
-    const bit = impl.fastBit;
-    if (bit === 0 || (obj as { [SELF_ATTR]?: object })[SELF_ATTR] !== obj) return false;
+  writeFirst(attr: { readonly fastBit: number; readonly impl: AttributeImpl | undefined }, obj: object, slot: symbol, value: unknown): boolean {
+    const bit = attr.fastBit;
+    const impl = attr.impl;
+    if (bit === 0 || impl === undefined || (obj as { [SELF_ATTR]?: object })[SELF_ATTR] !== obj) return false;
     const holder = obj as Record<PropertyKey, unknown>;
     if ((dirtyWord(obj) & bit) === 0) {
       const old = holder[slot];
