@@ -157,6 +157,19 @@ export class CommittedValues implements ReadonlyMap<string, unknown> {
     return true;
   }
 
+  /**
+   * Empties the record for the next commit cycle and returns true when it is worth keeping (it
+   * never held more than two keys): the next first change then allocates nothing.
+   */
+  recycle(): boolean {
+    if (this.more !== null) return false;
+    this.k0 = undefined;
+    this.v0 = undefined;
+    this.k1 = undefined;
+    this.v1 = undefined;
+    return true;
+  }
+
   private shiftIntoSecond(): void {
     const more = this.more;
     if (more !== null && more.length > 0) {
@@ -595,7 +608,7 @@ export class InstanceState<T extends object = object> {
 
   /** Commits every attribute: history cleared, `modified` and `expired` reset. */
   commitAll(): void {
-    this.committed = null;
+    if (this.committed !== null && !this.committed.recycle()) this.committed = null;
     this.dirtyBits = 0;
     if (this.extra) this.extra.pendingMutations = null;
     const expiredSet = this.expiredSet;
