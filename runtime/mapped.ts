@@ -123,7 +123,16 @@ interface RuntimePathInfo {
    * their real kind, taken from the first instance's value, when that value is first seen.
    */
   readonly kindless: Set<string>;
+  /**
+   * The own keys every instance had so far, all of them attributes with a settled kind (set once
+   * a construction found nothing to register or settle): later constructions with the same keys
+   * skip the per-key lookups. Valid while {@link planEpoch} has not moved.
+   */
+  plan: { readonly keys: readonly string[]; readonly epoch: number } | null;
 }
+
+/** Bumped whenever a runtime-path class learns of a field still to register or settle: plans made before are stale. */
+let planEpoch = 0;
 
 
 /**
@@ -136,7 +145,7 @@ interface RuntimePathInfo {
 function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undefined, context: unknown): C {
   if (typeof cls !== "function") throw new InvalidRequestError("@mapped applies to classes only.");
   const fields = fieldsOf(cls, context);
-  const info: RuntimePathInfo = { fields, baseKeys: new Set(), kindless: new Set() };
+  const info: RuntimePathInfo = { fields, baseKeys: new Set(), kindless: new Set(), plan: null };
   const parent = Object.getPrototypeOf(cls) as unknown;
   if (typeof parent === "function" && parent !== Function.prototype && !chainConstructsThroughFrames(parent)) hookBase(cls, parent, info);
   const attributes: MappedAttributeSpec[] = [];
@@ -145,6 +154,7 @@ function mapAtRuntime<C extends AnyClass>(cls: C, options: MappedOptions | undef
     if (value.kind === undefined && value.collectionClass === undefined) {
       // No declared types at run time: the kind comes from the first value (see `kindless`).
       info.kindless.add(key);
+      planEpoch++;
       const { backref: _deferred, ...scalarOptions } = value;
       attributes.push({ key, options: scalarOptions });
     } else {
@@ -278,7 +288,17 @@ function adoptOwnProperties(instance: object, cls: AnyClass): void {
 function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, unknown]> {
   const detached: Array<[string, unknown]> = [];
   const keys = Object.keys(instance);
+  const info = hasOwn(cls, RUNTIME_PATH) ? (cls as { [RUNTIME_PATH]?: RuntimePathInfo })[RUNTIME_PATH] : undefined;
+  if (info !== undefined && info.plan !== null && info.plan.epoch === planEpoch && followsPlan(instance, cls, keys, info.plan.keys)) {
+    for (const key of keys) {
+      const value = (instance as Record<string, unknown>)[key];
+      if (value !== undefined) detached.push([key, value]);
+    }
+    for (let i = keys.length - 1; i >= 0; i--) delete (instance as Record<string, unknown>)[keys[i]!];
+    return detached;
+  }
   if (keys.length === 0 || managerOfInstance(instance) === undefined) return detached;
+  const epoch = planEpoch;
   let manager: ClassManager | undefined;
   const taken: string[] = [];
   for (const key of keys) {
@@ -301,7 +321,25 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
   // so the instance keeps its fast (in-object) properties; deleting any other property would turn
   // them into a dictionary, and every later access, accessors' included, into a hash lookup.
   for (let i = taken.length - 1; i >= 0; i--) delete (instance as Record<string, unknown>)[taken[i]!];
+  if (info !== undefined && epoch === planEpoch && taken.length === keys.length && detached.length === keys.length && info.kindless.size === 0) {
+    info.plan = { keys, epoch };
+  }
   return detached;
+}
+
+/**
+ * Whether `instance` can be detached by `plan`: the same own keys in the same order, each still an
+ * attribute of `cls` and a plain (configurable, writable) data property.
+ */
+function followsPlan(instance: object, cls: AnyClass, keys: readonly string[], plan: readonly string[]): boolean {
+  if (keys.length !== plan.length) return false;
+  const manager = lookups.optManagerOfClass(cls);
+  if (manager === undefined) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key !== plan[i] || !manager.has(key)) return false;
+  }
+  return true;
 }
 
 /** Gives a `kindless` `@attribute` field of `owner` its kind (and deferred options) from its first value. */
@@ -357,6 +395,7 @@ runtimePathHooks.declareAttribute = (cls: Function, key: string): boolean => {
   let keys = declaredEarly.get(cls);
   if (keys === undefined) declaredEarly.set(cls, (keys = new Set()));
   keys.add(key);
+  planEpoch++;
   return true;
 };
 

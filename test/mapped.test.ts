@@ -13,6 +13,7 @@ import {
   getHistory,
   instanceDict,
   instanceState,
+  isInstrumented,
   managerOfClass,
   mapped,
   registerAttribute,
@@ -141,4 +142,25 @@ test("issue 9 bug 12: an expired object serializes its loaded values (through th
   instanceState(d).commitAll();
   instanceState(d).expire();
   t.is(JSON.stringify(d), '{"title":"loaded title"}');
+});
+
+test("runtime path: once instances repeat their fields, construction reuses what it learnt, and still learns new fields", (t) => {
+  class RowBase {
+    a = 1;
+    b = "x";
+    constructor(extra?: number) {
+      if (extra !== undefined) (this as unknown as { late: number }).late = extra;
+    }
+  }
+  const Row = mapped(RowBase);
+  const rows = [new Row(), new Row(), new Row()];
+  for (const r of rows) t.deepEqual([r.a, r.b, Object.keys(r).length], [1, "x", 0]);
+  const extra = new Row(5);
+  t.true(isInstrumented(extra, "late" as never), "a field first seen on a later instance becomes an attribute");
+  t.deepEqual(getHistory(extra, "late" as never).added, [5]);
+  const again = new Row();
+  instanceState(again).commitAll();
+  again.a = 2;
+  t.deepEqual(getHistory(again, "a").deleted, [1]);
+  t.deepEqual(Object.keys(again), [], "the fields are attributes, not own properties");
 });
