@@ -188,31 +188,34 @@ export class CommittedValues implements ReadonlyMap<string, unknown> {
     return -1;
   }
 
-  private *pairs(): MapIterator<[string, unknown]> {
-    if (this.k0 !== undefined) yield [this.k0, this.v0];
-    if (this.k1 !== undefined) yield [this.k1, this.v1];
+  /** The entries as an array, in recording order (iterators over it are native and fast). */
+  private list(): Array<[string, unknown]> {
+    const out: Array<[string, unknown]> = [];
+    if (this.k0 !== undefined) out.push([this.k0, this.v0]);
+    if (this.k1 !== undefined) out.push([this.k1, this.v1]);
     const more = this.more;
-    if (more !== null) for (let i = 0; i < more.length; i += 2) yield [more[i] as string, more[i + 1]];
+    if (more !== null) for (let i = 0; i < more.length; i += 2) out.push([more[i] as string, more[i + 1]]);
+    return out;
   }
 
-  *keys(): MapIterator<string> {
-    for (const [key] of this.pairs()) yield key;
+  keys(): MapIterator<string> {
+    return this.list().map((entry) => entry[0])[Symbol.iterator]() as MapIterator<string>;
   }
 
-  *values(): MapIterator<unknown> {
-    for (const [, value] of this.pairs()) yield value;
+  values(): MapIterator<unknown> {
+    return this.list().map((entry) => entry[1])[Symbol.iterator]() as MapIterator<unknown>;
   }
 
   entries(): MapIterator<[string, unknown]> {
-    return this.pairs();
+    return this.list()[Symbol.iterator]() as MapIterator<[string, unknown]>;
   }
 
   [Symbol.iterator](): MapIterator<[string, unknown]> {
-    return this.pairs();
+    return this.entries();
   }
 
   forEach(callback: (value: unknown, key: string, map: ReadonlyMap<string, unknown>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.pairs()) callback.call(thisArg, value, key, this);
+    for (const [key, value] of this.list()) callback.call(thisArg, value, key, this);
   }
 }
 
