@@ -1,13 +1,14 @@
 /**
- * The instance layer (port of `orm/state.py`): one {@link InstanceState} per instance, holding
- * the instance weakly, the instance dict, the committed ("before") values of changed attributes,
- * expiry bookkeeping and per-instance loaders.
+ * The instance layer (port of `orm/state.py`): one {@link InstanceState} per instance, made on
+ * first need, holding the instance weakly, the committed ("before") values of changed attributes,
+ * expiry bookkeeping and per-instance loaders. The values themselves live on the instance (see
+ * `slots.ts`); `dict` is a view of them.
  *
- * Layout: the fields read on every attribute access (`dict`, `committed`, `dirtyBits`,
- * `modified`) are plain fields initialised in the constructor, so every state has one shape;
- * rarely used bookkeeping lives in a lazily created `extra` record to keep states small.
- * `dirtyBits` mirrors, per fast-path bit of an impl, "this key has a committed entry", which lets
- * generated setters skip all bookkeeping for an attribute that is already modified.
+ * Layout: the fields read on the first change after a commit (`committed`, `modified`) are plain
+ * fields initialised in the constructor, so every state has one shape; rarely used bookkeeping
+ * lives in a lazily created `extra` record to keep states small. The fast-path bits ("this key
+ * has a committed entry", which lets generated setters skip all bookkeeping for an attribute
+ * already modified) live in the instance's dirty word, where the setters test them.
  */
 import {
   SELF_ATTR,
@@ -251,9 +252,9 @@ export class InstanceState<T extends object = object> {
   }
 
   /**
-   * The object holding the loaded attribute values (a key is absent when not loaded); `{}` once
-   * the instance is gone. The state does not hold the dict itself: the dict belongs to the
-   * instance, and the state must not keep the instance (or its values) alive.
+   * The object holding the loaded attribute values (a key is absent when not loaded): for the
+   * default storage, a live view of the instance's slots; `{}` once the instance is gone. The
+   * state must not keep the instance (or its values) alive.
    */
   get dict(): Record<string, unknown> {
     const obj = this.ref.deref();
