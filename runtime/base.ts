@@ -80,7 +80,8 @@ export const STATE_ATTR: unique symbol = Symbol.for("class-instrumentation.state
  */
 export const DICT_ATTR: unique symbol = Symbol.for("class-instrumentation.dict") as never;
 /**
- * Key under which an instance refers to itself (non-enumerable, defined with its state): read
+ * Key under which an instance refers to itself (non-enumerable, defined at its first recorded
+ * change, once its state checked the instance is its own the slow way): read
  * through a `Proxy` of the instance it yields the instance, not the proxy, which is how the
  * generated setters tell the two apart without dereferencing the state's `WeakRef`.
  */

@@ -31,7 +31,7 @@ import { readSlot } from "./slots.js";
 import { InstanceState } from "./state.js";
 import type { AttributeImpl, InstrumentedAttribute } from "./attributes.js";
 import { accessorFor } from "./accessors.js";
-import { runtimePathHooks } from "./construct.js";
+import { isRuntimePathClass, runtimePathHooks } from "./construct.js";
 import { CollectionAdapter, prepareInstrumentation, type CollectionClass, type CollectionFactory } from "./collections.js";
 
 /** Loads expired attributes into `state.dict`; may return a Promise (see `loadExpired`). */
@@ -202,6 +202,8 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     const getDict = this.dictGetter();
     for (const key of keys) this.uninstrumentAttribute(key);
     keepValuesReadable(this.class_, keys, getDict);
+    const proto = this.class_.prototype as object;
+    if (hasOwn(proto, DIRTY_ATTR)) delete (proto as { [DIRTY_ATTR]?: number })[DIRTY_ATTR];
     this.dispose();
     for (const base of this.bases) base.subclasses.delete(this as unknown as ClassManager);
     for (const sub of this.subclasses) sub.bases = sub.bases.filter((b) => (b as unknown) !== this);
@@ -285,6 +287,12 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
       this.replacedDescriptors.set(key, previous);
     }
     Object.defineProperty(proto, key, accessorFor(attr as unknown as InstrumentedAttribute));
+    // New instances inherit the dirty word of a stateless object (every write a plain store); a
+    // state defines the instance's own, non-enumerable word. So a spread copies no dirty word.
+    // The runtime path keeps an own word: its first write must reach the slow path (early init).
+    if (!hasOwn(proto, DIRTY_ATTR) && this.storesInSlots() && !isRuntimePathClass(this.class_)) {
+      Object.defineProperty(proto, DIRTY_ATTR, { value: -1, writable: true, configurable: true, enumerable: false });
+    }
   }
 
   /** Removes the attribute's accessor, restoring whatever it replaced. */
@@ -359,9 +367,6 @@ export class ClassManager<T extends object = object> extends Map<string, Instrum
     // Non-enumerable, so `{ ...obj }`, `Object.assign` and clones never carry the state. Defining
     // it costs more than an assignment, but a state is made once per instance, on first need.
     Object.defineProperty(instance, STATE_ATTR, { value: s, writable: true, configurable: true, enumerable: false });
-    if (this.storesInSlots() && !hasOwn(instance, SELF_ATTR)) {
-      Object.defineProperty(instance, SELF_ATTR, { value: instance, writable: false, configurable: true, enumerable: false });
-    }
     if (state === undefined) s.adoptPendingValues(instance);
     else s.syncDirtyWord(instance);
     return s;

@@ -10,10 +10,12 @@
  * slots are never deleted from the instance, which would send it to V8's dictionary mode. A slot
  * never assigned is absent too.
  *
- * The dirty word is `undefined` before the first write, `-1` while the instance has no state (a
- * new object being filled in: every write is a plain store, and the state created later records
- * the values as pending additions), and afterwards the state's fast-path bits: bit `impl.bit` set
- * means the attribute's committed value is already recorded, so a write is a plain store.
+ * The dirty word is `-1` while the instance has no state (a new object being filled in: every
+ * write is a plain store, and the state created later records the values as pending additions),
+ * inherited from the class's prototype; a state gives the instance its own, non-enumerable word
+ * with the state's fast-path bits: bit `impl.bit` set means the attribute's committed value is
+ * already recorded, so a write is a plain store. (Classes of the runtime path of `@mapped` start
+ * with no word at all, so that their first write takes the slow path, and get an own `-1`.)
  *
  * Imports nothing but `base.ts`: every layer may use it.
  */
@@ -93,9 +95,18 @@ export function dirtyWord(obj: object): number {
   return (obj as { [DIRTY_ATTR]?: number })[DIRTY_ATTR] ?? 0;
 }
 
-/** Sets the dirty word of `obj`. */
+/** Sets the dirty word of `obj` (which owns one: see {@link ownDirtyWord}). */
 export function setDirtyWord(obj: object, bits: number): void {
   (obj as { [DIRTY_ATTR]?: number })[DIRTY_ATTR] = bits;
+}
+
+/**
+ * Gives `obj` its own dirty word, non-enumerable (a spread or clone does not copy it), set to
+ * `bits`: done once, when the instance's state is created. Until then a new instance inherits
+ * its class's word (`-1`: every write a plain store).
+ */
+export function ownDirtyWord(obj: object, bits: number): void {
+  Object.defineProperty(obj, DIRTY_ATTR, { value: bits, writable: true, configurable: true, enumerable: false });
 }
 
 /** Proxy handler of a slot view; the target is an empty null-prototype object. */

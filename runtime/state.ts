@@ -31,7 +31,7 @@ import type { AttributeImpl, CollectionAttributeImpl } from "./attributes.js";
 import type { History } from "./history.js";
 import type { IdentityMap } from "./identity.js";
 import { adapterOf } from "./collections.js";
-import { ABSENT, dirtyWord, hasSlot, setDirtyWord } from "./slots.js";
+import { ABSENT, dirtyWord, hasSlot, ownDirtyWord, setDirtyWord } from "./slots.js";
 
 const EMPTY_MAP: ReadonlyMap<string, unknown> = new Map();
 
@@ -295,7 +295,7 @@ export class InstanceState<T extends object = object> {
       bits |= attr.impl.bit;
       any = true;
     }
-    if (this.manager.storesInSlots()) setDirtyWord(obj, bits);
+    if (this.manager.storesInSlots()) ownDirtyWord(obj, bits);
     if (any) this.modified = true;
   }
 
@@ -304,7 +304,7 @@ export class InstanceState<T extends object = object> {
     let bits = 0;
     if (!this.manager.storesInSlots()) return;
     if (this.committed !== null) for (const key of this.committed.keys()) bits |= this.manager.get(key)?.impl?.bit ?? 0;
-    setDirtyWord(obj, bits);
+    ownDirtyWord(obj, bits);
   }
 
   /**
@@ -316,7 +316,14 @@ export class InstanceState<T extends object = object> {
   writeFirst(attr: { readonly fastBit: number; readonly impl: AttributeImpl | undefined }, obj: object, slot: symbol, value: unknown): boolean {
     const bit = attr.fastBit;
     const impl = attr.impl;
-    if (bit === 0 || impl === undefined || (obj as { [SELF_ATTR]?: object })[SELF_ATTR] !== obj) return false;
+    if (bit === 0 || impl === undefined) return false;
+    const self = (obj as { [SELF_ATTR]?: object })[SELF_ATTR];
+    if (self !== obj) {
+      // A Proxy of the instance reads the instance's own link; an object inheriting from it, the
+      // link it inherits. Checked the slow way once per instance, which then links to itself.
+      if (self !== undefined || this.ref.deref() !== obj) return false;
+      Object.defineProperty(obj, SELF_ATTR, { value: obj, writable: false, configurable: true, enumerable: false });
+    }
     const holder = obj as Record<PropertyKey, unknown>;
     if ((dirtyWord(obj) & bit) === 0) {
       const old = holder[slot];

@@ -43,7 +43,11 @@ test("values live on the instance, under the attribute's slot; no dict object", 
   t.is(own[slot("name")], "ada");
   t.deepEqual(Object.keys(u), [], "no string keys on the instance");
   t.false(Object.getOwnPropertySymbols(u).includes(Symbol.for("class-instrumentation.dict")));
-  t.is(typeof own[DIRTY_ATTR], "number");
+  t.is(own[DIRTY_ATTR], -1, "a stateless instance inherits its class's dirty word");
+  t.false(Object.prototype.hasOwnProperty.call(u, DIRTY_ATTR));
+  instanceState(u);
+  t.true(Object.prototype.hasOwnProperty.call(u, DIRTY_ATTR), "a state gives the instance its own word");
+  t.false(Object.prototype.propertyIsEnumerable.call(u, DIRTY_ATTR));
 });
 
 test("instanceDict is a live view of the slots with dict semantics", (t) => {
@@ -83,6 +87,7 @@ test("issue 9 bug 12: spread and Object.assign carry no state", (t) => {
   t.false(Object.prototype.propertyIsEnumerable.call(u, STATE_ATTR), "the state is not enumerable");
   for (const copy of [{ ...u }, Object.assign({}, u)]) {
     t.false(Object.getOwnPropertySymbols(copy).includes(STATE_ATTR), "no state key on the copy");
+    t.deepEqual(Object.getOwnPropertySymbols(copy), [slot("name")], "only the values, under their slot keys");
     t.throws(() => instanceState(copy), { instanceOf: UnmappedInstanceError });
     t.deepEqual(Object.keys(copy), []);
     t.is(JSON.stringify(copy), "{}");
