@@ -147,18 +147,14 @@ class SlotView implements ProxyHandler<Slots> {
   }
 }
 
-const views = new WeakMap<object, Record<string, unknown>>();
-
 /**
  * The instance dict of a default-managed instance: a live view of its slots that behaves as a
- * plain object (get, set, `in`, `delete`, `Object.keys`, spread). One per instance, made on first
- * use; the hot paths never go through it.
+ * plain object (get, set, `in`, `delete`, `Object.keys`, spread). Made on each call (a `Proxy`,
+ * about as cheap as a small object): caching it on the instance would need a defined
+ * (non-enumerable) property or a `WeakMap` entry, each costlier than the view itself, and the
+ * state must not hold it (the view holds its instance, which a state must never keep alive).
+ * The hot paths never go through it.
  */
 export function slotDict(obj: object): Record<string, unknown> {
-  let view = views.get(obj);
-  if (view === undefined) {
-    view = new Proxy(Object.create(null) as Slots, new SlotView(obj)) as Record<string, unknown>;
-    views.set(obj, view);
-  }
-  return view;
+  return new Proxy(Object.create(null) as Slots, new SlotView(obj)) as Record<string, unknown>;
 }

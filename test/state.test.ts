@@ -623,7 +623,12 @@ test("state exposes manager, class_, dict and key", (t) => {
   const state = instanceState(f);
   t.is(state.manager, managerOfClass(Foo));
   t.is(state.class_, Foo);
-  t.is(state.dict, instanceDict(f));
+  // SQLAlchemy's state.dict is instance_dict(obj); here both are views of the instance's values.
+  t.deepEqual({ ...state.dict }, { ...instanceDict(f) });
+  instanceDict(f)["a"] = 4;
+  t.is(state.dict["a"], 4);
+  t.is(f.a, 4);
+  state.dict["a"] = 3;
   t.is(state.dict["a"], 3);
   t.is(state.key, undefined);
   state.key = ["Foo", 1];
