@@ -84,10 +84,13 @@ export function loadedKeys(obj: object): string[] {
   return keys;
 }
 
-/** Marks a stateless instance as written to (every later write of a plain attribute is a store). */
+/**
+ * Marks a stateless instance as written to (every later write of a plain attribute is a store).
+ * Only instances of runtime-path classes have no word to inherit; theirs is defined
+ * non-enumerable like a state's, so that a spread never copies it.
+ */
 export function markWritten(obj: object): void {
-  const holder = obj as { [DIRTY_ATTR]?: number };
-  if (holder[DIRTY_ATTR] === undefined) holder[DIRTY_ATTR] = -1;
+  if ((obj as { [DIRTY_ATTR]?: number })[DIRTY_ATTR] === undefined) ownDirtyWord(obj, -1);
 }
 
 /** The dirty word of `obj` (0 before the first write). */

@@ -95,11 +95,18 @@ test("issue 9 bugs 7/12: a spread or Object.assign copy is not mistaken for a Pr
     y = 2;
   }
   const Point = mapped(PointBase);
+  const fresh = new Point(); // stateless: its dirty word is its own (runtime path), but not enumerable
+  t.deepEqual(Object.getOwnPropertySymbols({ ...fresh }).map((s) => s.description).sort(), [
+    "class-instrumentation.slot:x",
+    "class-instrumentation.slot:y",
+  ]);
   const p = new Point();
   instanceState(p).commitAll();
   for (const copy of [{ ...p }, Object.assign({}, p)]) {
     t.throws(() => instanceState(copy), { instanceOf: UnmappedInstanceError }, "the copy is not tracked as p");
     t.deepEqual(Object.keys(copy), [], "no internal string keys");
+    const internal = Object.getOwnPropertySymbols(copy).filter((s) => !String(s.description).startsWith("class-instrumentation.slot:"));
+    t.deepEqual(internal, [], "a copy carries the values only: no state, no dirty word");
     t.deepEqual(JSON.parse(JSON.stringify(copy)), {});
   }
   p.x = 5;
