@@ -113,7 +113,7 @@ export function beginConstruction(newTarget: Function | undefined, cls: Function
 // The exported protocol functions stay small, their bookkeeping out of line: V8 inlines them,
 // and the setters of the fields they surround, into the constructor (within its inlining budget).
 function beginFramed(newTarget: Function | undefined, cls: Function | undefined, args: ArrayLike<unknown>): ConstructionFrame {
-  const top = frames[frames.length - 1];
+  const top = frames.length === 0 ? undefined : frames[frames.length - 1]; // never frames[-1]: a negative index is a slow named lookup
   if (top !== undefined && !top.entered && top.newTarget === newTarget && joinsAbove(top.lastClass, cls)) {
     top.depth++;
     if (cls !== undefined) top.lastClass = cls;
@@ -287,7 +287,7 @@ export const runtimePathHooks: {
  * class's constructor returned. Returns whether it entered.
  */
 export function enterPendingConstruction(instance: object): boolean {
-  const top = frames[frames.length - 1];
+  const top = frames.length === 0 ? undefined : frames[frames.length - 1]; // never frames[-1]: a negative index is a slow named lookup
   if (top === undefined || top.entered || top.newTarget === undefined) return false;
   if (Object.getPrototypeOf(instance) !== top.newTarget.prototype || hasOwn(instance, DIRTY_ATTR)) return false;
   enterConstruction(instance, top);
