@@ -95,7 +95,15 @@ test("issue 9 bugs 7/12: a spread or Object.assign copy is not mistaken for a Pr
     y = 2;
   }
   const Point = mapped(PointBase);
-  const fresh = new Point(); // stateless: its dirty word is its own (runtime path), but not enumerable
+  // Stateless, a runtime-path instance carries a plain dirty word (inert on a copy); its state
+  // redefines it non-enumerable.
+  const fresh = new Point();
+  t.deepEqual(Object.getOwnPropertySymbols({ ...fresh }).map((s) => s.description).sort(), [
+    "class-instrumentation.dirty",
+    "class-instrumentation.slot:x",
+    "class-instrumentation.slot:y",
+  ]);
+  instanceState(fresh);
   t.deepEqual(Object.getOwnPropertySymbols({ ...fresh }).map((s) => s.description).sort(), [
     "class-instrumentation.slot:x",
     "class-instrumentation.slot:y",
