@@ -112,7 +112,10 @@ export function setDirtyWord(obj: object, bits: number): void {
  * its class's word (`-1`: every write a plain store).
  */
 export function ownDirtyWord(obj: object, bits: number): void {
-  Object.defineProperty(obj, DIRTY_ATTR, { value: bits, writable: true, configurable: true, enumerable: false });
+  // Defined, then stored: a field V8 sees defined and never stored to is tracked as constant, and
+  // the first-write path's stores to it then measured ~5 ns (25%) slower.
+  Object.defineProperty(obj, DIRTY_ATTR, { value: 0, writable: true, configurable: true, enumerable: false });
+  (obj as { [DIRTY_ATTR]?: number })[DIRTY_ATTR] = bits;
 }
 
 /** Proxy handler of a slot view; the target is an empty null-prototype object. */
