@@ -9,11 +9,14 @@
  * - write: a load of the instance's dirty word and a test of the descriptor's fast bit; when set
  *   (a new object being filled in, or an attribute already changed since the last commit), a
  *   plain store;
- * - any other write goes out of line, to `firstSet`: the first write of a plain attribute after a
- *   commit is recorded by the state (old value kept, then stored); everything else (listeners,
- *   collections, parent tracking, active history, writes through a Proxy of the instance) takes
- *   the slow path through the attribute's impl. A read of anything else (loaders, defaults) does.
- * The pair stays small so that V8 inlines all of a class's setters into its constructor.
+ * - any other write goes out of line, to `first`: the first write of a plain attribute after a
+ *   commit is recorded by the state (old value kept, bit set, then stored). `first` is generated
+ *   with the pair, so the instance's shape is seen by per-class code (monomorphic), not by the
+ *   runtime shared by every class. Everything else (listeners, collections, parent tracking,
+ *   active history, writes through a Proxy of the instance, an instance not yet linked to itself)
+ *   goes on to `firstSet` and the slow path through the attribute's impl. A read of anything
+ *   else (loaders, defaults) takes `slowGet`.
+ * The setter stays small so that V8 inlines all of a class's setters into its constructor.
  *
  * Not part of the public API (not exported by the package entry points): the emitted code is an
  * implementation detail.
@@ -22,6 +25,9 @@
 /** What a generated accessor factory receives as `rt` (opaque to users: the transformer's output passes it through). */
 export interface AccessorRuntime {
   readonly DIRTY: symbol;
+  readonly STATE: symbol;
+  readonly SELF: symbol;
+  readonly NO_VALUE: unknown;
   readonly ABSENT: unknown;
   readonly slotKey: (key: string) => symbol;
   readonly slowGet: (obj: object, attr: never) => unknown;
@@ -45,7 +51,8 @@ export function accessorSource(key: string, sourceUrl?: string): string {
   // feedback) between same-named attributes of different classes; it also names them in profiles.
   const url = sourceUrl === undefined ? "" : `\n  //# sourceURL=${sourceUrl.replace(/[\s]/g, "_")}`;
   return `
-  const DIRTY = rt.DIRTY, ABSENT = rt.ABSENT, S = rt.slotKey(${k}), slowGet = rt.slowGet, firstSet = rt.firstSet;
+  const DIRTY = rt.DIRTY, ABSENT = rt.ABSENT, STATE = rt.STATE, SELF = rt.SELF, NO_VALUE = rt.NO_VALUE,
+    S = rt.slotKey(${k}), slowGet = rt.slowGet, firstSet = rt.firstSet;
   function get() {
     const v = this[S];
     if (v !== undefined && v !== ABSENT) return v;
@@ -53,7 +60,18 @@ export function accessorSource(key: string, sourceUrl?: string): string {
   }
   function set(v) {
     if ((this[DIRTY] & attr.fastBit) !== 0) { this[S] = v; return; }
-    firstSet(this, attr, S, v);
+    first(this, v);
+  }
+  function first(o, v) {
+    const b = attr.fastBit, s = o[STATE];
+    if (b !== 0 && s !== undefined && o[SELF] === o) {
+      const old = o[S];
+      o[DIRTY] |= b;
+      s.recordChange(attr.impl, old === ABSENT || (old === undefined && !(S in o)) ? NO_VALUE : old, o);
+      o[S] = v;
+      return;
+    }
+    firstSet(o, attr, S, v);
   }
   get.instrumented = true;
   return { get, set, configurable: true, enumerable: false };${url}`;

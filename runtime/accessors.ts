@@ -7,7 +7,7 @@
  *
  * Internal: nothing here is exported by the package entry points.
  */
-import { DIRTY_ATTR, STATE_ATTR } from "./base.js";
+import { DIRTY_ATTR, NO_VALUE, SELF_ATTR, STATE_ATTR } from "./base.js";
 import { ABSENT, markWritten, slotKey, writeSlot } from "./slots.js";
 import { ACCESSOR_PARAMS, accessorSource, type AccessorFactory, type AccessorRuntime } from "./accessor-template.js";
 import { instanceState, managerForInstance, viewedInstance } from "./access.js";
@@ -73,6 +73,9 @@ export function firstSet(obj: object, attr: InstrumentedAttribute, slot: symbol,
 /** @internal The runtime handed to every accessor factory. */
 export const accessorRuntime: AccessorRuntime = Object.freeze({
   DIRTY: DIRTY_ATTR,
+  STATE: STATE_ATTR,
+  SELF: SELF_ATTR,
+  NO_VALUE,
   ABSENT,
   slotKey,
   slowGet: slowGet as AccessorRuntime["slowGet"],

@@ -338,8 +338,16 @@ export class InstanceState<T extends object = object> {
    * value of `impl`'s attribute (exactly what `modifiedEvent` does for a plain scalar without listeners).
    */
   recordFirst(impl: AttributeImpl, old: unknown, obj: T): void {
-    (this.committed ??= new CommittedValues()).set(impl.key, old);
     setDirtyWord(obj, dirtyWord(obj) | impl.bit);
+    this.recordChange(impl, old, obj);
+  }
+
+  /**
+   * @internal {@link recordFirst} once the caller set the bit in the instance's dirty word (the
+   * generated setters do, in per-class code): the committed value, and the modified mark.
+   */
+  recordChange(impl: AttributeImpl, old: unknown, obj: T): void {
+    (this.committed ??= new CommittedValues()).set(impl.key, old);
     if (this.extra !== null) {
       const lkv = this.extra.lastKnownValues;
       if (lkv !== null && lkv.has(impl.key)) lkv.set(impl.key, NO_VALUE);
