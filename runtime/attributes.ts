@@ -131,6 +131,7 @@ export abstract class AttributeImpl {
     return this.bitValue;
   }
 
+  /** @internal Sets the fast-path bit (the descriptors' `fastBit` follow). */
   set bit(value: number) {
     this.bitValue = value;
     this.publishFastBit();
@@ -141,6 +142,7 @@ export abstract class AttributeImpl {
     return this.plain;
   }
 
+  /** @internal Sets {@link plainSet} (the descriptors' `fastBit` follow). */
   set plainSet(value: boolean) {
     this.plain = value;
     this.publishFastBit();

@@ -103,10 +103,7 @@ const frames: ConstructionFrame[] = [];
 export function beginConstruction(newTarget: Function | undefined, cls: Function | undefined, args: ArrayLike<unknown>): ConstructionFrame {
   // The common case first: `new C()` of a class nobody listens to construct. `newTarget === cls`
   // means this is the most-derived constructor, so there is no frame to join.
-  if (newTarget === cls && cls !== undefined) {
-    const manager = (cls as { [MANAGER_ATTR]?: ClassManager })[MANAGER_ATTR];
-    if (manager !== undefined && manager.class_ === cls && manager.framelessConstruction && noInitListeners(manager)) return FRAMELESS;
-  }
+  if (newTarget === cls && cls !== undefined && isFrameless(cls)) return FRAMELESS;
   return beginFramed(newTarget, cls, args);
 }
 
@@ -119,7 +116,8 @@ function beginFramed(newTarget: Function | undefined, cls: Function | undefined,
     if (cls !== undefined) top.lastClass = cls;
     return top;
   }
-  const decider = newTarget === cls ? cls : nearestConstructingClass(newTarget);
+  // (When `newTarget === cls`, beginConstruction already found the class not frameless.)
+  const decider = newTarget === cls ? undefined : nearestConstructingClass(newTarget);
   if (decider !== undefined && isFrameless(decider)) return FRAMELESS;
   const owner = cls ?? constructingClassOf(newTarget);
   const frame = (pool.pop() ?? new ConstructionFrame()).open(newTarget, owner, args);
@@ -129,19 +127,21 @@ function beginFramed(newTarget: Function | undefined, cls: Function | undefined,
 
 /**
  * The frame of constructions nobody listens to: a transformer-built, default-managed class whose
- * manager has no `init` / `initFailure` listeners needs no bookkeeping beyond its dirty word.
+ * manager has no `init` / `initFailure` listeners needs no bookkeeping at all.
  * Every constructor of the chain decides alike (they all see the same most-derived class).
  */
 const FRAMELESS = new ConstructionFrame();
 
+/** Whether `owner`'s own manager (not one inherited from a base class) constructs without frames. */
 function isFrameless(owner: Function): boolean {
-  if (!hasOwn(owner, MANAGER_ATTR)) return false;
-  const manager = (owner as { [MANAGER_ATTR]?: ClassManager })[MANAGER_ATTR]!;
-  return manager.framelessConstruction && noInitListeners(manager);
-}
-
-function noInitListeners(manager: ClassManager): boolean {
-  return manager.dispatch.init.items.length === 0 && manager.dispatch.initFailure.items.length === 0;
+  const manager = (owner as { [MANAGER_ATTR]?: ClassManager })[MANAGER_ATTR];
+  return (
+    manager !== undefined &&
+    manager.class_ === owner &&
+    manager.framelessConstruction &&
+    manager.dispatch.init.items.length === 0 &&
+    manager.dispatch.initFailure.items.length === 0
+  );
 }
 
 /** Frames no longer in use (constructions nest strictly, so a small pool serves them all). */
@@ -155,8 +155,9 @@ const pool: ConstructionFrame[] = [];
  * where `init` is dispatched before the guarded call).
  */
 export function enterConstruction(instance: object, frame: ConstructionFrame): void {
-  if (frame === FRAMELESS) markWritten(instance);
-  else enterFramed(instance, frame);
+  // A frameless construction has nothing to do: its instance inherits the dirty word of a
+  // stateless object from its class's prototype (see slots.ts).
+  if (frame !== FRAMELESS) enterFramed(instance, frame);
 }
 
 function enterFramed(instance: object, frame: ConstructionFrame): void {

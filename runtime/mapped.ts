@@ -294,7 +294,7 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
       const value = (instance as Record<string, unknown>)[key];
       if (value !== undefined) detached.push([key, value]);
     }
-    for (let i = keys.length - 1; i >= 0; i--) delete (instance as Record<string, unknown>)[keys[i]!];
+    deleteLastFirst(instance, keys);
     return detached;
   }
   if (keys.length === 0 || managerOfInstance(instance) === undefined) return detached;
@@ -317,14 +317,21 @@ function detachOwnProperties(instance: object, cls: AnyClass): Array<[string, un
     taken.push(key);
     if (descriptor.value !== undefined) detached.push([key, descriptor.value]);
   }
-  // Last added first: V8 undoes the map transition of an object's most recently added property,
-  // so the instance keeps its fast (in-object) properties; deleting any other property would turn
-  // them into a dictionary, and every later access, accessors' included, into a hash lookup.
-  for (let i = taken.length - 1; i >= 0; i--) delete (instance as Record<string, unknown>)[taken[i]!];
+  deleteLastFirst(instance, taken);
   if (info !== undefined && epoch === planEpoch && taken.length === keys.length && detached.length === keys.length && info.kindless.size === 0) {
     info.plan = { keys, epoch };
   }
   return detached;
+}
+
+/**
+ * Deletes `keys` (own properties, in the order they were added) from `instance`, last added
+ * first: V8 undoes the map transition of an object's most recently added property, so the
+ * instance keeps its fast (in-object) properties; deleting any other property would turn them
+ * into a dictionary, and every later access, accessors' included, into a hash lookup.
+ */
+function deleteLastFirst(instance: object, keys: readonly string[]): void {
+  for (let i = keys.length - 1; i >= 0; i--) delete (instance as Record<string, unknown>)[keys[i]!];
 }
 
 /**

@@ -276,6 +276,7 @@ export class InstanceState<T extends object = object> {
     return obj === undefined ? 0 : dirtyWord(obj);
   }
 
+  /** @internal Sets the fast-path bits (in the instance's dirty word). */
   set dirtyBits(bits: number) {
     const obj = this.obj();
     if (obj !== undefined && this.manager.storesInSlots()) setDirtyWord(obj, bits);
@@ -325,26 +326,21 @@ export class InstanceState<T extends object = object> {
       Object.defineProperty(obj, SELF_ATTR, { value: obj, writable: false, configurable: true, enumerable: false });
     }
     const holder = obj as Record<PropertyKey, unknown>;
-    if ((dirtyWord(obj) & bit) === 0) {
+    const bits = dirtyWord(obj);
+    if ((bits & bit) === 0) {
       const old = holder[slot];
-      this.recordFirst(impl, old === ABSENT || (old === undefined && !(slot in holder)) ? NO_VALUE : old, obj as T);
+      setDirtyWord(obj, bits | bit);
+      this.recordChange(impl, old === ABSENT || (old === undefined && !(slot in holder)) ? NO_VALUE : old, obj as T);
     }
     holder[slot] = value;
     return true;
   }
 
   /**
-   * @internal The first-change bookkeeping of a plain attribute: records `old` as the committed
-   * value of `impl`'s attribute (exactly what `modifiedEvent` does for a plain scalar without listeners).
-   */
-  recordFirst(impl: AttributeImpl, old: unknown, obj: T): void {
-    setDirtyWord(obj, dirtyWord(obj) | impl.bit);
-    this.recordChange(impl, old, obj);
-  }
-
-  /**
-   * @internal {@link recordFirst} once the caller set the bit in the instance's dirty word (the
-   * generated setters do, in per-class code): the committed value, and the modified mark.
+   * @internal The first-change bookkeeping of a plain attribute, once the caller set its bit in
+   * the instance's dirty word (the generated setters do, in per-class code; {@link writeFirst}
+   * otherwise): records `old` as the committed value (exactly what `modifiedEvent` does for a
+   * plain scalar without listeners), and the modified mark.
    */
   recordChange(impl: AttributeImpl, old: unknown, obj: T): void {
     (this.committed ??= new CommittedValues()).set(impl.key, old);

@@ -60,8 +60,14 @@ test("the examples compile against the published declarations", (t) => {
 
 test("internal plumbing is not in the published declarations", (t) => {
   const index = readFileSync(path.join(dist, "runtime", "index.d.ts"), "utf8");
-  for (const name of ["accessorSource", "accessorRuntime", "ACCESSOR_PARAMS", "slowGet", "slowSet"]) t.false(index.includes(name), name);
+  for (const name of ["accessorSource", "accessorRuntime", "ACCESSOR_PARAMS", "slowGet", "slowSet", "firstSet", "slotDict"]) {
+    t.false(index.includes(name), name);
+  }
   const state = readFileSync(path.join(dist, "runtime", "state.d.ts"), "utf8");
   t.true(state.includes("commitAll"));
-  t.false(state.includes("recordFirst"), "InstanceState.recordFirst is @internal");
+  for (const name of ["writeFirst", "recordChange", "adoptPendingValues", "CommittedValues", "dirtyBits"]) {
+    t.false(state.includes(name), `InstanceState.${name} is @internal`);
+  }
+  const attributes = readFileSync(path.join(dist, "runtime", "attributes.d.ts"), "utf8");
+  for (const name of ["fastBit", "plainSet", "addHolder", " bit("]) t.false(attributes.includes(name), `${name} is @internal`);
 });
